@@ -24,5 +24,8 @@ func Files() fs.FS {
 // SeedPath is the seed document's path inside Files.
 const SeedPath = "v1/presence.yaml"
 
-// LoadSeed loads the embedded seed document: the v1 presence API.
-func LoadSeed() (*Document, error) { return LoadFS(Files(), SeedPath) }
+// LoadSeed loads the embedded seed document: the v1 presence API. Its Name,
+// and the files its errors would name, are their paths in this repository.
+func LoadSeed() (*Document, error) {
+	return load(Files(), "/"+SeedPath, "schemas/spec/"+SeedPath)
+}

@@ -227,13 +227,13 @@ func checkParameterExample(p *spec.Parameter, value any) error {
 		case "integer", "number":
 			n, err := strconv.ParseFloat(text, 64)
 			if err != nil {
-				return &ValidationError{Schema: pointer, Violations: []Violation{{Rule: "type", Message: "text is not a " + p.Type, Value: text}}}
+				return &ValidationError{Schema: pointer, Violations: []Violation{{Rule: "type", Message: "the text does not parse as " + p.Type, Value: text}}}
 			}
 			value = n
 		case "boolean":
 			b, err := strconv.ParseBool(text)
 			if err != nil {
-				return &ValidationError{Schema: pointer, Violations: []Violation{{Rule: "type", Message: "text is not a boolean", Value: text}}}
+				return &ValidationError{Schema: pointer, Violations: []Violation{{Rule: "type", Message: "the text does not parse as boolean", Value: text}}}
 			}
 			value = b
 		}

@@ -59,6 +59,9 @@ func load(fsys fs.FS, rootPath, displayName string) (*Document, error) {
 	if !ok {
 		return nil, &LoadError{File: displayName, Err: errors.New("not a Swagger document: the top level is not an object")}
 	}
+	if v, ok := rootMap["openapi"]; ok {
+		return nil, &LoadError{File: displayName, Err: fmt.Errorf("an OpenAPI %v document; mxpresence reads Swagger 2.0", v)}
+	}
 	if v, _ := rootMap["swagger"].(string); v != "2.0" {
 		return nil, &LoadError{File: displayName, Err: fmt.Errorf(`not a Swagger 2.0 document: "swagger" is %v, want "2.0"`, rootMap["swagger"])}
 	}

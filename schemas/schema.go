@@ -77,7 +77,7 @@ func (s *Schema) Types() []string { return s.Source.Type }
 
 // InvalidJSONError is a text that is not JSON, with the place it breaks.
 type InvalidJSONError struct {
-	Offset       int64 // bytes before the fault
+	Offset       int64 // index of the offending byte
 	Line, Column int   // 1-based
 	Err          error
 }
@@ -96,28 +96,29 @@ func checkJSON(data []byte) error {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	var v any
 	err := dec.Decode(&v)
-	offset := dec.InputOffset()
+	var at int64 // index of the offending byte
 	var syntax *json.SyntaxError
 	switch {
 	case errors.As(err, &syntax):
-		offset = syntax.Offset
+		at = syntax.Offset - 1 // Offset counts the bytes read, the bad one included
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
-		offset = int64(len(data))
+		at = int64(len(data))
 		err = errors.New("unexpected end of JSON input")
 	case err == nil:
+		rest := data[dec.InputOffset():]
+		at = dec.InputOffset() + int64(len(rest)-len(bytes.TrimLeft(rest, " \t\r\n")))
 		err = errors.New("unexpected data after the JSON value")
 	}
-	line, col := lineColumn(data, offset)
-	return &InvalidJSONError{Offset: offset, Line: line, Column: col, Err: err}
+	line, col := lineColumn(data, at)
+	return &InvalidJSONError{Offset: at, Line: line, Column: col, Err: err}
 }
 
-func lineColumn(data []byte, offset int64) (line, col int) {
-	if offset > int64(len(data)) {
-		offset = int64(len(data))
-	}
-	before := data[:offset]
+// lineColumn gives the 1-based line and column of the byte at index at.
+func lineColumn(data []byte, at int64) (line, col int) {
+	at = max(0, min(at, int64(len(data))))
+	before := data[:at]
 	line = bytes.Count(before, []byte("\n")) + 1
-	col = int(offset) - (bytes.LastIndexByte(before, '\n') + 1) + 1
+	col = int(at) - (bytes.LastIndexByte(before, '\n') + 1) + 1
 	return line, col
 }
 
