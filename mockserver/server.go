@@ -1,0 +1,169 @@
+package mockserver
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Options configure a Server. The zero value is a server named localhost,
+// on the real clock, rate limited at DefaultRateLimit, logging nothing.
+type Options struct {
+	// ServerName is the server part of every user ID; default "localhost".
+	ServerName string
+	// Clock drives last_active_ago and the rate limiter; default time.Now.
+	Clock func() time.Time
+	// RateLimit is the requests per second each user may make, with a
+	// burst of as many (at least one). Zero or less means DefaultRateLimit.
+	RateLimit float64
+	// NoRateLimit turns rate limiting off.
+	NoRateLimit bool
+	// Logger receives one record per request: method, path (access token
+	// redacted), status and duration. Nil logs nothing, at no cost.
+	Logger *slog.Logger
+}
+
+// Validate reports options New would accept but that make a broken server:
+// a server name that is not one yields user IDs no client accepts.
+func (o Options) Validate() error {
+	name := o.serverName()
+	if !validServerName(name) {
+		return fmt.Errorf("server name %q is not a Matrix server name (a DNS name, IPv4 address or [IPv6] literal, with an optional :port)", name)
+	}
+	if len("@x:")+len(name) > maxUserIDLength {
+		return fmt.Errorf("server name %q is too long: user IDs on it would exceed %d bytes", name, maxUserIDLength)
+	}
+	if math.IsNaN(o.RateLimit) {
+		return errors.New("rate limit is NaN")
+	}
+	return nil
+}
+
+func (o Options) serverName() string {
+	if o.ServerName == "" {
+		return "localhost"
+	}
+	return o.ServerName
+}
+
+// Server is the mock homeserver. It is an http.Handler, safe for
+// concurrent use; all its state is in memory and lives as long as it does.
+type Server struct {
+	serverName  string
+	clock       func() time.Time
+	rate, burst float64 // rate 0: not limited
+	logger      *slog.Logger
+	mounts      []mount
+
+	users      sync.Map // user ID -> *user
+	tokens     sync.Map // SHA-256 of the token -> *session
+	lastPicked atomic.Uint64
+	buffers    sync.Pool // *[]byte for bodies and responses
+	invalid    error     // from Options.Validate; refuses registration
+}
+
+// A mount is one API version's routes under its prefix.
+type mount struct {
+	api    *apiVersion
+	routes []route
+}
+
+// New returns a server with no accounts. It does not fail: options that
+// Validate rejects leave a server that answers every registration with a
+// 500 naming the fault.
+func New(opts Options) *Server {
+	v1, err := v1Facts()
+	if err != nil {
+		panic("mockserver: the embedded seed document cannot be read, so this build is broken: " + err.Error())
+	}
+	s := &Server{
+		serverName: opts.serverName(),
+		clock:      opts.Clock,
+		logger:     opts.Logger,
+		invalid:    opts.Validate(),
+	}
+	if s.clock == nil {
+		s.clock = time.Now
+	}
+	if !opts.NoRateLimit {
+		s.rate = opts.RateLimit
+		if !(s.rate > 0) {
+			s.rate = DefaultRateLimit
+		}
+		s.burst = max(1, s.rate)
+	}
+	s.mounts = []mount{{api: v1, routes: s.routes(v1)}}
+	return s
+}
+
+// A call is what routing and authentication learned about a request, handed
+// to the handler that serves it.
+type call struct {
+	api    *apiVersion
+	viewer *user  // the authenticated user; nil on open routes
+	userID string // the {userId} path parameter, decoded and well formed
+}
+
+// handlerFunc is the shape of the reference handlers. Each may assume the
+// checks before it in ServeHTTP passed.
+type handlerFunc func(w http.ResponseWriter, r *http.Request, c call)
+
+// ServeHTTP checks a request in a fixed order, each failure answering at
+// once: route and method (404, 405), access token (401), rate limit (429),
+// path user ID (400); the handler then checks permission, body size and
+// body, in that order, before it changes anything.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if s.logger != nil {
+		s.serveLogged(w, r)
+		return
+	}
+	s.serve(w, r)
+}
+
+func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h["Content-Type"] = contentTypeJSON
+	h["Access-Control-Allow-Origin"] = allowAnyOrigin
+	m, found := s.match(r.URL.EscapedPath())
+	if !found {
+		writeError(w, errUnrecognized)
+		return
+	}
+	if r.Method == http.MethodOptions {
+		writePreflight(w, m.route)
+		return
+	}
+	op := m.route.operation(r.Method)
+	if op == nil {
+		h["Allow"] = m.route.allow
+		writeError(w, errMethodNotAllowed)
+		return
+	}
+	c := call{api: m.api}
+	if op.authenticated {
+		u, err := s.authenticate(r)
+		if err != nil {
+			writeError(w, err)
+			return
+		}
+		if wait, ok := s.rateLimit(u); !ok {
+			writeRateLimited(w, wait)
+			return
+		}
+		c.viewer = u
+	}
+	if m.route.hasUserID {
+		if !m.userIDDecoded || !validUserID(m.userID) {
+			writeError(w, errorf(http.StatusBadRequest, "M_INVALID_PARAM",
+				"userId: "+quoteForMessage(m.userID)+" is not a Matrix user ID (@localpart:server.name)"))
+			return
+		}
+		c.userID = m.userID
+	}
+	op.handle(w, r, c)
+}

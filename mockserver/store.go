@@ -1,0 +1,90 @@
+package mockserver
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"sync"
+	"time"
+)
+
+// A user is one account. Its identity and credentials never change after
+// registration; everything below mu is its mutable state. Each user has its
+// own lock so that no request for one user waits on another, and no code
+// holds two users' locks at once, so no order between them is needed.
+type user struct {
+	id           string
+	passwordSalt [16]byte
+	passwordHash [32]byte
+
+	mu sync.Mutex
+	presenceState
+	list   []*user        // the presence list, in invite order
+	listed map[*user]bool // the same users, for lookups; nil until the first invite
+	bucket tokenBucket    // rate limiting
+}
+
+// presenceState is what GET status reports about a user.
+type presenceState struct {
+	presence     string
+	statusMsg    string
+	hasStatusMsg bool
+	lastActive   time.Time
+}
+
+func newUser(id, password string, now time.Time, burst float64) *user {
+	u := &user{id: id}
+	rand.Read(u.passwordSalt[:])
+	u.passwordHash = hashPassword(u.passwordSalt, password)
+	u.presence = initialPresence
+	u.lastActive = now // registration counts as activity
+	u.bucket = tokenBucket{tokens: burst, updated: now}
+	return u
+}
+
+// hashPassword is a single salted SHA-256: enough for a mock that holds
+// passwords in memory for its lifetime, and not what a real homeserver
+// should use (that wants a slow hash such as bcrypt or argon2).
+func hashPassword(salt [16]byte, password string) [32]byte {
+	h := sha256.New()
+	h.Write(salt[:])
+	h.Write([]byte(password))
+	var sum [32]byte
+	h.Sum(sum[:0])
+	return sum
+}
+
+func (u *user) passwordIs(password string) bool {
+	sum := hashPassword(u.passwordSalt, password)
+	return subtle.ConstantTimeCompare(sum[:], u.passwordHash[:]) == 1
+}
+
+// state returns a copy of the user's presence, taken under its lock.
+func (u *user) state() presenceState {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return u.presenceState
+}
+
+// lists reports whether other is on u's presence list.
+func (u *user) lists(other *user) bool {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return u.listed[other]
+}
+
+// listCopy returns u's presence list as it is now, so the caller can read
+// each listed user without holding u's lock.
+func (u *user) listCopy() []*user {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return append([]*user(nil), u.list...)
+}
+
+// userByID returns the local user with that ID, or nil.
+func (s *Server) userByID(id string) *user {
+	if v, ok := s.users.Load(id); ok {
+		return v.(*user)
+	}
+	return nil
+}
