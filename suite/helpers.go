@@ -1,0 +1,188 @@
+package suite
+
+import (
+	"crypto/rand"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/onsi/gomega"
+
+	"github.com/mxpresence/mxpresence/suite/client"
+	"github.com/mxpresence/mxpresence/suite/match"
+)
+
+// setStatus sets a session's own presence and asserts it was accepted.
+func setStatus(t T, u *client.Session, presence string, msg ...string) {
+	update := client.StatusUpdate{Presence: presence}
+	if len(msg) > 0 {
+		update.StatusMsg = &msg[0]
+	}
+	ex := u.SetStatus(t.Context(), u.UserID, update)
+	t.Expect(ex).To(match.HaveStatus(http.StatusOK), "setting %s's own presence to %q", u.UserID, presence)
+}
+
+// statusOf reads a user's status as viewer sees it, asserting a 200.
+func statusOf(t T, viewer *client.Session, userID string) client.Status {
+	ex := viewer.GetStatus(t.Context(), userID)
+	t.Expect(ex).To(match.HaveStatus(http.StatusOK), "%s reading the status of %s", viewer.UserID, userID)
+	st, err := client.DecodeStatus(ex)
+	t.Expect(err).NotTo(gomega.HaveOccurred(), "decoding\n\n%s", ex)
+	return st
+}
+
+// listOf reads a user's own presence list, asserting a 200.
+func listOf(t T, u *client.Session) []client.PresenceEvent {
+	ex := u.GetList(t.Context(), u.UserID)
+	t.Expect(ex).To(match.HaveStatus(http.StatusOK), "%s reading their own presence list", u.UserID)
+	events, err := client.DecodeList(ex)
+	t.Expect(err).NotTo(gomega.HaveOccurred(), "decoding\n\n%s", ex)
+	return events
+}
+
+// changeList changes a session's own list and asserts it was accepted.
+func changeList(t T, u *client.Session, change client.ListChange) {
+	ex := u.ChangeList(t.Context(), u.UserID, change)
+	t.Expect(ex).To(match.HaveStatus(http.StatusOK), "%s changing their own presence list", u.UserID)
+}
+
+// listedUsers lists the user IDs on a presence list, in order.
+func listedUsers(events []client.PresenceEvent) []string {
+	ids := make([]string, 0, len(events))
+	for _, e := range events {
+		ids = append(ids, e.Content.UserID)
+	}
+	return ids
+}
+
+// stateOf is the part of a status a write sets, for "unchanged" checks:
+// last_active_ago moves on by itself.
+type stateOf struct {
+	Presence  string
+	StatusMsg string
+	HasMsg    bool
+}
+
+func state(st client.Status) stateOf {
+	s := stateOf{Presence: st.Presence}
+	if st.StatusMsg != nil {
+		s.StatusMsg, s.HasMsg = *st.StatusMsg, true
+	}
+	return s
+}
+
+// awaitStatus reads a status until it satisfies want or the settle window
+// closes: servers may apply a write a moment after acknowledging it. Every
+// response read on the way is still checked against the schema.
+func awaitStatus(s *Spec, viewer *client.Session, userID string, what string, want func(client.Status) bool) client.Status {
+	deadline := time.Now().Add(s.Settle())
+	for {
+		ex := viewer.GetStatus(s.Context(), userID)
+		st, err := client.DecodeStatus(ex)
+		if err == nil && want(st) {
+			return st
+		}
+		if time.Now().After(deadline) {
+			s.Expect(ex).To(match.HaveStatus(http.StatusOK), "%s reading the status of %s", viewer.UserID, userID)
+			s.Expect(err).NotTo(gomega.HaveOccurred(), "decoding\n\n%s", ex)
+			s.fail(fmt.Sprintf("Expected the status of %s to show %s within %s, but it did not.\n\n%s", userID, what, s.Settle(), ex), 1)
+		}
+		s.Sleep(settlePoll)
+	}
+}
+
+// awaitList reads a user's own list until it satisfies want or the settle
+// window closes.
+func awaitList(s *Spec, u *client.Session, what string, want func([]client.PresenceEvent) bool) []client.PresenceEvent {
+	deadline := time.Now().Add(s.Settle())
+	for {
+		ex := u.GetList(s.Context(), u.UserID)
+		events, err := client.DecodeList(ex)
+		if err == nil && want(events) {
+			return events
+		}
+		if time.Now().After(deadline) {
+			s.Expect(ex).To(match.HaveStatus(http.StatusOK), "%s reading their own presence list", u.UserID)
+			s.Expect(err).NotTo(gomega.HaveOccurred(), "decoding\n\n%s", ex)
+			s.fail(fmt.Sprintf("Expected the presence list of %s to show %s within %s, but it did not.\n\n%s", u.UserID, what, s.Settle(), ex), 1)
+		}
+		s.Sleep(settlePoll)
+	}
+}
+
+const settlePoll = 50 * time.Millisecond
+
+// presenceStates are the states the spec lets a client set.
+func presenceStates(api client.API) []string {
+	op := api.Document.Operation(client.PutStatus.Method, client.PutStatus.Path)
+	prop := op.Body.Source.Properties["presence"]
+	states := make([]string, 0, len(prop.Enum))
+	for _, v := range prop.Enum {
+		states = append(states, fmt.Sprint(v))
+	}
+	return states
+}
+
+// serverOf is the server name part of a user ID.
+func serverOf(userID string) string {
+	_, server, _ := strings.Cut(userID, ":")
+	return server
+}
+
+// nobodyOn is a user ID on the server that no account has.
+func nobodyOn(server string) string {
+	return "@mxp-nobody-" + strings.ToLower(rand.Text()[:10]) + ":" + server
+}
+
+// withoutToken is a session acting as u but sending no token.
+func withoutToken(u *client.Session) *client.Session {
+	return u.Client().As(u.UserID, "")
+}
+
+// withUnknownToken is a session acting as u with a token no server issued.
+func withUnknownToken(u *client.Session) *client.Session {
+	return u.Client().As(u.UserID, "mxp_not_a_token_"+strings.ToLower(rand.Text()))
+}
+
+// badBody is a request body that a strict server refuses.
+type badBody struct {
+	name    string
+	fault   bodyFault
+	body    string // for list bodies, %[1]s is a user who may be invited
+	errcode string // what a careful server answers (with 400)
+}
+
+type bodyFault int
+
+const (
+	notJSON      bodyFault = iota // the text does not parse
+	notObject                     // JSON, but not an object
+	missingField                  // a required field is absent
+	notInEnum                     // a value outside the enumeration
+	wrongType                     // a field of the wrong JSON type
+)
+
+// badStatusBodies are the bodies PUT status must refuse.
+var badStatusBodies = []badBody{
+	{"not JSON", notJSON, `{"presence": "online"`, "M_NOT_JSON"},
+	{"form-encoded", notJSON, `presence=online`, "M_NOT_JSON"},
+	{"a JSON array", notObject, `["online"]`, "M_BAD_JSON"},
+	{"a JSON string", notObject, `"online"`, "M_BAD_JSON"},
+	{"missing presence", missingField, `{"status_msg": "here"}`, "M_BAD_JSON"},
+	{"an unknown presence", notInEnum, `{"presence": "away"}`, "M_BAD_JSON"},
+	{"presence a number", wrongType, `{"presence": 1}`, "M_BAD_JSON"},
+	{"presence null", wrongType, `{"presence": null}`, "M_BAD_JSON"},
+	{"status_msg a number", wrongType, `{"presence": "online", "status_msg": 42}`, "M_BAD_JSON"},
+	{"status_msg an object", wrongType, `{"presence": "online", "status_msg": {"text": "hi"}}`, "M_BAD_JSON"},
+}
+
+// badListBodies are the bodies POST list must refuse. Most also invite a
+// real user, so a server that applies part of a refused body is caught.
+var badListBodies = []badBody{
+	{"not JSON", notJSON, `{"invite": ["%[1]s"]`, "M_NOT_JSON"},
+	{"a JSON array", notObject, `["%[1]s"]`, "M_BAD_JSON"},
+	{"invite not an array", wrongType, `{"invite": "%[1]s"}`, "M_BAD_JSON"},
+	{"invite holding a number", wrongType, `{"invite": ["%[1]s", 7]}`, "M_BAD_JSON"},
+	{"drop an object", wrongType, `{"invite": ["%[1]s"], "drop": {"user": "%[1]s"}}`, "M_BAD_JSON"},
+}

@@ -1,0 +1,125 @@
+package report
+
+import (
+	"encoding/xml"
+	"fmt"
+	"io"
+	"time"
+)
+
+// The JUnit XML schema that CI systems (GitHub Actions reporters, GitLab,
+// Jenkins) read: testsuites > testsuite per endpoint > testcase per
+// requirement. JUnit knows only pass, failure and skipped, so:
+//   - failed:          <failure>
+//   - warned:          passes, with property mxpresence.outcome=warned and the
+//     details in <system-out> (a SHOULD does not fail the build)
+//   - known failure:   <skipped message="known failure: REASON">
+//   - unexpected pass: passes, with property mxpresence.outcome=unexpected-pass
+//   - skipped, not applicable: <skipped>
+type junitSuites struct {
+	XMLName  xml.Name     `xml:"testsuites"`
+	Name     string       `xml:"name,attr"`
+	Tests    int          `xml:"tests,attr"`
+	Failures int          `xml:"failures,attr"`
+	Skipped  int          `xml:"skipped,attr"`
+	Time     string       `xml:"time,attr"`
+	Suites   []junitSuite `xml:"testsuite"`
+}
+
+type junitSuite struct {
+	Name      string          `xml:"name,attr"`
+	Tests     int             `xml:"tests,attr"`
+	Failures  int             `xml:"failures,attr"`
+	Skipped   int             `xml:"skipped,attr"`
+	Time      string          `xml:"time,attr"`
+	Timestamp string          `xml:"timestamp,attr"`
+	Props     []junitProperty `xml:"properties>property"`
+	Cases     []junitCase     `xml:"testcase"`
+}
+
+type junitCase struct {
+	Name      string           `xml:"name,attr"`
+	Classname string           `xml:"classname,attr"`
+	Time      string           `xml:"time,attr"`
+	Props     *junitProperties `xml:"properties"`
+	Failure   *junitMessage    `xml:"failure,omitempty"`
+	Skipped   *junitMessage    `xml:"skipped,omitempty"`
+	SystemOut string           `xml:"system-out,omitempty"`
+}
+
+type junitMessage struct {
+	Message string `xml:"message,attr"`
+	Type    string `xml:"type,attr,omitempty"`
+	Body    string `xml:",chardata"`
+}
+
+type junitProperties struct {
+	Property []junitProperty `xml:"property"`
+}
+
+type junitProperty struct {
+	Name  string `xml:"name,attr"`
+	Value string `xml:"value,attr"`
+}
+
+// WriteJUnit writes the result as JUnit XML.
+func WriteJUnit(w io.Writer, r *Result) error {
+	out := junitSuites{Name: "mxpresence " + r.API, Time: seconds(r.Duration)}
+	for _, endpoint := range endpoints(r) {
+		s := junitSuite{
+			Name:      endpoint,
+			Timestamp: r.Started.UTC().Format(time.RFC3339),
+			Props: []junitProperty{
+				{"api", r.API}, {"target", r.Target}, {"strict", fmt.Sprint(r.Strict)},
+			},
+		}
+		var total time.Duration
+		for _, e := range r.Entries {
+			if e.Endpoint != endpoint {
+				continue
+			}
+			c := junitCase{
+				Name:      fmt.Sprintf("%s [%s] %s", e.ID, e.Level, e.Text),
+				Classname: "mxpresence." + r.API + "." + endpoint,
+				Time:      seconds(e.Duration),
+			}
+			switch e.Outcome {
+			case Failed:
+				c.Failure = &junitMessage{Message: e.Level + " requirement not met", Type: e.Level, Body: e.Message}
+				s.Failures++
+			case Warned:
+				c.Props = &junitProperties{[]junitProperty{{"mxpresence.outcome", string(Warned)}}}
+				c.SystemOut = "WARNING: SHOULD requirement not met.\n\n" + e.Message
+			case UnexpectedPass:
+				c.Props = &junitProperties{[]junitProperty{{"mxpresence.outcome", string(UnexpectedPass)}}}
+				c.SystemOut = "Listed in the skip file (" + e.Reason + "), but passed: remove it from the file."
+			case KnownFailure:
+				c.Skipped = &junitMessage{Message: "known failure: " + e.Reason, Body: e.Message}
+				s.Skipped++
+			case Skipped, NotApplicable:
+				c.Skipped = &junitMessage{Message: string(e.Outcome) + ": " + e.Reason}
+				s.Skipped++
+			}
+			s.Tests++
+			total += e.Duration
+			s.Cases = append(s.Cases, c)
+		}
+		s.Time = seconds(total)
+		out.Tests += s.Tests
+		out.Failures += s.Failures
+		out.Skipped += s.Skipped
+		out.Suites = append(out.Suites, s)
+	}
+	if _, err := io.WriteString(w, xml.Header); err != nil {
+		return err
+	}
+	enc := xml.NewEncoder(w)
+	enc.Indent("", "  ")
+	if err := enc.Encode(out); err != nil {
+		return fmt.Errorf("write JUnit: %w", err)
+	}
+	_, err := io.WriteString(w, "\n")
+	return err
+}
+
+func seconds(d time.Duration) string { return fmt.Sprintf("%.3f", d.Seconds()) }

@@ -1,0 +1,235 @@
+// Package suite is the conformance suite for the Matrix presence API: one
+// ginkgo spec per requirement, each with a stable ID, an RFC 2119 level and
+// the spec text behind it, run against any homeserver.
+package suite
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/onsi/ginkgo/v2"
+	"github.com/onsi/ginkgo/v2/types"
+
+	"github.com/mxpresence/mxpresence/suite/client"
+	"github.com/mxpresence/mxpresence/suite/report"
+)
+
+// Config is one run of the suite.
+type Config struct {
+	Target string     // the homeserver's base URL, e.g. http://127.0.0.1:8008
+	API    client.API // the version of the API under test
+	// Users provisions the users specs act as; nil registers fresh ones.
+	Users UserSource
+	// Timeout bounds each request; SpecTimeout bounds each requirement.
+	Timeout     time.Duration
+	SpecTimeout time.Duration
+	// Settle is how long a read may lag behind a write before a
+	// read-after-write requirement fails.
+	Settle time.Duration
+	// Strict makes SHOULD failures fail the run.
+	Strict bool
+	// KnownFailures maps requirement IDs to the reason they are expected to
+	// fail (the skip file).
+	KnownFailures map[string]string
+	// Focus, Skip and LabelFilter pass through to ginkgo.
+	Focus, Skip []string
+	LabelFilter string
+	// Shard runs every Total-th requirement from Index (0-based); the zero
+	// value runs them all.
+	Shard Shard
+	// NoColor and Verbose tune ginkgo's progress output.
+	NoColor, Verbose bool
+}
+
+// Shard is a slice of the requirements for one process of a parallel run.
+type Shard struct{ Index, Total int }
+
+func (s Shard) holds(i int) bool { return s.Total <= 1 || i%s.Total == s.Index }
+
+// Defaults fills what a Config leaves zero.
+func (c *Config) defaults() {
+	if c.Timeout == 0 {
+		c.Timeout = 10 * time.Second
+	}
+	if c.SpecTimeout == 0 {
+		c.SpecTimeout = time.Minute
+	}
+	if c.Users == nil {
+		c.Users = NewRegistration()
+	}
+}
+
+type runner struct {
+	cfg   Config
+	users UserSource
+	http  *http.Client
+}
+
+func (r *runner) isSoft(req Requirement) bool {
+	if _, known := r.cfg.KnownFailures[req.ID]; known {
+		return true
+	}
+	return req.Level == Should && !r.cfg.Strict
+}
+
+// Run runs the suite once; ginkgo allows one run per process. t receives
+// ginkgo's verdict (a *testing.T in tests; anything with Fail() otherwise),
+// which counts SHOULD warnings as passes; the returned result is the
+// conformance verdict.
+func Run(cfg Config, t ginkgo.GinkgoTestingT) (*report.Result, error) {
+	cfg.defaults()
+	if err := Preflight(context.Background(), cfg); err != nil {
+		return nil, err
+	}
+	r := &runner{cfg: cfg, users: cfg.Users, http: &http.Client{}}
+	byText := map[string]Requirement{}
+	order := map[string]int{} // ginkgo shuffles specs; reports follow the catalogue
+	index := 0
+	define(registerFunc(func(req Requirement, body func(*Spec)) {
+		i := index
+		index++
+		if !cfg.Shard.holds(i) {
+			return
+		}
+		text := req.ID + ": " + req.Text
+		byText[text] = req
+		order[req.ID] = i
+		ginkgo.It(text, req.labels(), func(ctx ginkgo.SpecContext) {
+			defer recoverSoftFailure()
+			body(r.newSpec(ctx, req))
+		}, ginkgo.SpecTimeout(cfg.SpecTimeout))
+	}))
+
+	result := &report.Result{API: cfg.API.Name, Target: cfg.Target, Strict: cfg.Strict, Started: time.Now()}
+	ginkgo.ReportAfterSuite("mxpresence conformance report", func(rep ginkgo.Report) {
+		for _, sr := range rep.SpecReports {
+			if req, ok := byText[sr.LeafNodeText]; ok && sr.LeafNodeType == types.NodeTypeIt {
+				result.Entries = append(result.Entries, r.entry(req, sr))
+			}
+		}
+	})
+
+	suiteConfig, reporterConfig := ginkgo.GinkgoConfiguration()
+	suiteConfig.FocusStrings = cfg.Focus
+	suiteConfig.SkipStrings = cfg.Skip
+	suiteConfig.LabelFilter = cfg.LabelFilter
+	suiteConfig.RandomizeAllSpecs = false
+	reporterConfig.NoColor = cfg.NoColor
+	reporterConfig.Verbose = cfg.Verbose
+	ginkgo.RunSpecs(t, fmt.Sprintf("Matrix presence API conformance (%s)", cfg.API.Name), suiteConfig, reporterConfig)
+	result.Duration = time.Since(result.Started)
+	slices.SortFunc(result.Entries, func(a, b report.Entry) int { return order[a.ID] - order[b.ID] })
+	return result, nil
+}
+
+// entry turns ginkgo's report of a spec into the requirement's outcome.
+func (r *runner) entry(req Requirement, sr types.SpecReport) report.Entry {
+	e := report.Entry{ID: req.ID, Level: string(req.Level), Endpoint: string(req.Endpoint), Text: req.Text, Duration: sr.RunTime}
+	reason, known := r.cfg.KnownFailures[req.ID]
+	if known {
+		e.Reason = reason
+	}
+	softMessage, softFailed := "", false
+	for _, entry := range sr.ReportEntries {
+		if entry.Name == softFailureEntry {
+			softMessage, softFailed = entry.StringRepresentation(), true
+		}
+	}
+	switch {
+	case sr.State == types.SpecStateSkipped || sr.State == types.SpecStatePending:
+		e.Outcome, e.Reason = report.Skipped, skipReason(sr)
+	case sr.State == types.SpecStatePassed && !softFailed:
+		e.Outcome = report.Passed
+		if known {
+			e.Outcome = report.UnexpectedPass
+		}
+	default:
+		e.Message = softMessage
+		if !softFailed {
+			e.Message = failureMessage(sr)
+		}
+		switch {
+		case known:
+			e.Outcome = report.KnownFailure
+		case req.Level == Should && !r.cfg.Strict:
+			e.Outcome = report.Warned
+		default:
+			e.Outcome = report.Failed
+		}
+	}
+	return e
+}
+
+func skipReason(sr types.SpecReport) string {
+	if sr.Failure.Message != "" {
+		return sr.Failure.Message
+	}
+	return "filtered out by focus, skip or label filter"
+}
+
+// failureMessage is the assertion's message; when the spec timed out or
+// was interrupted, that says little, so the exchanges so far follow.
+func failureMessage(sr types.SpecReport) string {
+	msg := sr.Failure.Message
+	if sr.State == types.SpecStateFailed {
+		return msg
+	}
+	out := sr.CapturedGinkgoWriterOutput
+	const keep = 8192
+	if len(out) > keep {
+		out = "...\n" + out[len(out)-keep:]
+	}
+	return fmt.Sprintf("%s: %s\n\nExchanges so far:\n%s", sr.State, msg, out)
+}
+
+// ErrTargetUnusable is a target the suite cannot start on.
+var ErrTargetUnusable = errors.New("target unusable")
+
+// Preflight checks that the target answers and that a user can be
+// provisioned, so a misconfigured run stops with one clear error instead
+// of failing every requirement.
+func Preflight(ctx context.Context, cfg Config) error {
+	cfg.defaults()
+	c, err := client.New(cfg.Target, cfg.API, client.Options{Timeout: cfg.Timeout})
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrTargetUnusable, err)
+	}
+	if _, err := cfg.Users.NewUser(ctx, c); err != nil {
+		hint := ""
+		if strings.Contains(err.Error(), "M_FORBIDDEN") || strings.Contains(err.Error(), "404") {
+			hint = "\nIf the server does not allow registration, give pre-made users with --users-file."
+		}
+		return fmt.Errorf("%w: cannot provision a user on %s: %v%s", ErrTargetUnusable, cfg.Target, err, hint)
+	}
+	return nil
+}
+
+// registrar receives each requirement with the body that checks it.
+type registrar interface {
+	require(req Requirement, body func(*Spec))
+}
+
+type registerFunc func(Requirement, func(*Spec))
+
+func (f registerFunc) require(req Requirement, body func(*Spec)) { f(req, body) }
+
+// Catalogue lists every requirement, in the order the suite runs them.
+func Catalogue() []Requirement {
+	var reqs []Requirement
+	define(registerFunc(func(req Requirement, _ func(*Spec)) { reqs = append(reqs, req) }))
+	return reqs
+}
+
+// define declares every requirement of the suite.
+func define(r registrar) {
+	statusPutRequirements(r)
+	statusGetRequirements(r)
+	listPostRequirements(r)
+	listGetRequirements(r)
+	generalRequirements(r)
+}

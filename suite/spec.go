@@ -1,0 +1,124 @@
+package suite
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/onsi/ginkgo/v2"
+	"github.com/onsi/gomega"
+	"github.com/onsi/gomega/types"
+
+	"github.com/mxpresence/mxpresence/suite/client"
+)
+
+// T is what the helpers of a spec need: a context that ends with the spec,
+// and assertions that end the spec when they fail.
+type T interface {
+	Context() context.Context
+	Expect(actual any, extra ...any) types.Assertion
+}
+
+// Spec is one running requirement. Its assertions fail the requirement
+// hard (MUST) or softly (a SHOULD, or a known failure), but always stop it.
+type Spec struct {
+	ctx    context.Context
+	req    Requirement
+	run    *runner
+	client *client.Client
+	g      gomega.Gomega
+	soft   bool
+}
+
+var _ T = (*Spec)(nil)
+
+// softFailure carries a failure that must not fail the run; the spec's
+// wrapper recovers it and records it for the report.
+type softFailure struct{ message string }
+
+// softFailureEntry names the report entry a soft failure leaves.
+const softFailureEntry = "mxpresence-soft-failure"
+
+func (r *runner) newSpec(ctx context.Context, req Requirement) *Spec {
+	s := &Spec{ctx: ctx, req: req, run: r, soft: r.isSoft(req)}
+	s.g = gomega.NewGomega(s.fail)
+	c, err := client.New(r.cfg.Target, r.cfg.API, client.Options{
+		Timeout:           r.cfg.Timeout,
+		HTTP:              r.http,
+		Log:               ginkgo.GinkgoWriter,
+		OnSchemaViolation: s.schemaViolation,
+	})
+	if err != nil {
+		ginkgo.Fail(err.Error())
+	}
+	s.client = c
+	return s
+}
+
+func (s *Spec) fail(message string, callerSkip ...int) {
+	if s.soft {
+		panic(softFailure{message})
+	}
+	skip := 1
+	if len(callerSkip) > 0 {
+		skip += callerSkip[0]
+	}
+	ginkgo.Fail(message, skip)
+}
+
+// schemaViolation fails the requirement whose request met a response that
+// breaks the spec's schema for its documented status: every response is
+// checked, whatever the requirement is about.
+func (s *Spec) schemaViolation(ex *client.Exchange) {
+	s.fail(fmt.Sprintf("The response to %s breaks the spec's schema for status %d:\n%v\n\n%s",
+		ex.Operation, ex.Status(), ex.SchemaErr, ex), 2)
+}
+
+// recoverSoftFailure turns a soft failure into a report entry; anything
+// else keeps unwinding to ginkgo.
+func recoverSoftFailure() {
+	r := recover()
+	if r == nil {
+		return
+	}
+	if sf, ok := r.(softFailure); ok {
+		ginkgo.AddReportEntry(softFailureEntry, sf.message, ginkgo.ReportEntryVisibilityNever)
+		return
+	}
+	panic(r)
+}
+
+// Context ends when the spec does.
+func (s *Spec) Context() context.Context { return s.ctx }
+
+// Expect starts an assertion; a failure ends the spec.
+func (s *Spec) Expect(actual any, extra ...any) types.Assertion {
+	return s.g.ExpectWithOffset(1, actual, extra...)
+}
+
+// Client is the spec's own client, logging to the spec's output.
+func (s *Spec) Client() *client.Client { return s.client }
+
+// Anonymous is a session without an access token.
+func (s *Spec) Anonymous() *client.Session { return s.client.Anonymous() }
+
+// NewUser provisions a user no other spec has touched.
+func (s *Spec) NewUser() *client.Session {
+	u, err := s.run.users.NewUser(s.ctx, s.client)
+	if err != nil {
+		s.fail(fmt.Sprintf("Cannot provision a user for the spec: %v", err))
+	}
+	return u
+}
+
+// Settle is how long a read may lag behind the write it should see.
+func (s *Spec) Settle() time.Duration { return s.run.cfg.Settle }
+
+// Sleep waits, or ends the spec if it is cancelled meanwhile.
+func (s *Spec) Sleep(d time.Duration) {
+	select {
+	case <-time.After(d):
+	case <-s.ctx.Done():
+		s.fail("the spec was cancelled while waiting")
+	}
+}

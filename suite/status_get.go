@@ -1,0 +1,133 @@
+package suite
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/onsi/gomega"
+
+	"github.com/mxpresence/mxpresence/suite/client"
+	"github.com/mxpresence/mxpresence/suite/match"
+)
+
+func statusGetRequirements(r registrar) {
+	const endpoint = EndpointGetStatus
+
+	r.require(Requirement{
+		ID: "PRES-STATUS-GET-01", Level: Must, Endpoint: endpoint,
+		Text:  "A user reading their own status MUST get 200 with a body that matches the spec's schema and reports the presence they set.",
+		Basis: "200: The presence state for this user (schema: presence, last_active_ago, status_msg).",
+	}, func(s *Spec) {
+		alice := s.NewUser()
+		setStatus(s, alice, "unavailable")
+		awaitStatus(s, alice, alice.UserID, "presence unavailable", func(st client.Status) bool { return st.Presence == "unavailable" })
+	})
+
+	r.require(Requirement{
+		ID: "PRES-STATUS-GET-02", Level: Must, Endpoint: endpoint,
+		Text:  "Reading the status of a user who does not exist MUST give 404.",
+		Basis: `404: "There is no presence state for this user. This user may not exist..."`,
+	}, func(s *Spec) {
+		alice := s.NewUser()
+		ex := alice.GetStatus(s.Context(), nobodyOn(serverOf(alice.UserID)))
+		s.Expect(ex).To(match.HaveStatus(http.StatusNotFound))
+	})
+
+	r.require(Requirement{
+		ID: "PRES-STATUS-GET-03", Level: Should, Endpoint: endpoint,
+		Text:  "The 404 for a user who does not exist SHOULD carry the Matrix error M_NOT_FOUND.",
+		Basis: "The seed gives the 404 no schema; the Matrix error code for a missing resource is M_NOT_FOUND.",
+	}, func(s *Spec) {
+		alice := s.NewUser()
+		ex := alice.GetStatus(s.Context(), nobodyOn(serverOf(alice.UserID)))
+		s.Expect(ex).To(match.BeMatrixError(http.StatusNotFound, "M_NOT_FOUND"))
+	})
+
+	r.require(Requirement{
+		ID: "PRES-STATUS-GET-04", Level: Must, Endpoint: endpoint,
+		Text:  "A user MUST be able to read the status of a user on their presence list, as that user set it.",
+		Basis: "Presence lists are how a v1 user subscribes to others' presence; 404 is for users not exposing presence to the reader.",
+	}, func(s *Spec) {
+		alice, bob := s.NewUser(), s.NewUser()
+		setStatus(s, bob, "online", "visible to friends")
+		changeList(s, alice, client.ListChange{Invite: []string{bob.UserID}})
+		awaitStatus(s, alice, bob.UserID, "bob's presence online with his status_msg", func(st client.Status) bool {
+			return st.Presence == "online" && st.StatusMsg != nil && *st.StatusMsg == "visible to friends"
+		})
+	})
+
+	r.require(Requirement{
+		ID: "PRES-STATUS-GET-05", Level: Should, Endpoint: endpoint,
+		Text:  "A user SHOULD NOT learn the status_msg of a user who has not let them see their presence: the read is refused, or carries no status_msg.",
+		Basis: `404: "...or isn't exposing presence information to you."`,
+	}, func(s *Spec) {
+		alice, stranger := s.NewUser(), s.NewUser()
+		const secret = "only for my friends"
+		setStatus(s, alice, "online", secret)
+		ex := stranger.GetStatus(s.Context(), alice.UserID)
+		if ex.Status() == http.StatusOK {
+			st, err := client.DecodeStatus(ex)
+			s.Expect(err).NotTo(gomega.HaveOccurred())
+			s.Expect(st.StatusMsg).To(gomega.Or(gomega.BeNil(), gomega.HaveValue(gomega.Not(gomega.Equal(secret)))),
+				"the status_msg leaked to a stranger\n\n%s", ex)
+			return
+		}
+		s.Expect(ex).To(match.BeRejected())
+	})
+
+	r.require(Requirement{
+		ID: "PRES-STATUS-GET-06", Level: Should, Endpoint: endpoint,
+		Text:  "Reading the status of a user who hides it from the reader SHOULD give the same 404 M_NOT_FOUND as a user who does not exist, so existence does not leak.",
+		Basis: "The 404 description covers both cases alike.",
+	}, func(s *Spec) {
+		alice, stranger := s.NewUser(), s.NewUser()
+		ex := stranger.GetStatus(s.Context(), alice.UserID)
+		s.Expect(ex).To(match.BeMatrixError(http.StatusNotFound, "M_NOT_FOUND"))
+	})
+
+	r.require(Requirement{
+		ID: "PRES-STATUS-GET-07", Level: Must, Endpoint: endpoint, Slow: true,
+		Text:  "With no activity, last_active_ago MUST grow with time: two reads a second apart MUST differ by about a second.",
+		Basis: `last_active_ago: "The length of time in milliseconds since an action was performed by this user."`,
+	}, func(s *Spec) {
+		alice := s.NewUser()
+		setStatus(s, alice, "online")
+		first := statusOf(s, alice, alice.UserID)
+		start := time.Now()
+		s.Sleep(time.Second)
+		second := statusOf(s, alice, alice.UserID)
+		elapsed := time.Since(start).Milliseconds()
+		s.Expect(first.LastActiveAgo).NotTo(gomega.BeNil(), "GET reports no last_active_ago")
+		s.Expect(second.LastActiveAgo).NotTo(gomega.BeNil(), "GET reports no last_active_ago")
+		grown := *second.LastActiveAgo - *first.LastActiveAgo
+		s.Expect(grown).To(gomega.BeNumerically(">=", elapsed/2), "last_active_ago grew by %dms over %dms", grown, elapsed)
+		s.Expect(grown).To(gomega.BeNumerically("<=", 2*elapsed+1000), "last_active_ago grew by %dms over %dms", grown, elapsed)
+	})
+
+	r.require(Requirement{
+		ID: "PRES-STATUS-GET-08", Level: Must, Endpoint: endpoint,
+		Text:  "last_active_ago, when reported, MUST be a non-negative integer no larger than the user's age.",
+		Basis: "last_active_ago: type: integer, a length of time in milliseconds.",
+	}, func(s *Spec) {
+		start := time.Now()
+		alice := s.NewUser()
+		for range 2 {
+			st := statusOf(s, alice, alice.UserID)
+			if st.LastActiveAgo != nil {
+				s.Expect(*st.LastActiveAgo).To(gomega.BeNumerically(">=", 0))
+				s.Expect(*st.LastActiveAgo).To(gomega.BeNumerically("<=", time.Since(start).Milliseconds()+1000))
+			}
+			setStatus(s, alice, "online")
+		}
+	})
+
+	r.require(Requirement{
+		ID: "PRES-STATUS-GET-09", Level: Should, Endpoint: endpoint,
+		Text:  "Reading a status without an access token SHOULD be refused with 401 M_MISSING_TOKEN: who may see a status depends on who asks.",
+		Basis: "The seed declares no security for this operation; every later version requires a token.",
+	}, func(s *Spec) {
+		alice := s.NewUser()
+		ex := s.Anonymous().GetStatus(s.Context(), alice.UserID)
+		s.Expect(ex).To(match.BeMatrixError(http.StatusUnauthorized, "M_MISSING_TOKEN"))
+	})
+}
