@@ -140,7 +140,9 @@ func FuzzListBody(f *testing.F) {
 		r := h.as(a.AccessToken, "POST", listPath(a.UserID), string(body))
 		expectStatusIn(t, r, 200, 400, 404, 413)
 
-		exists := func(id string) bool { return id == "@alice:localhost" || id == "@bob:localhost" || id == "@carol:localhost" }
+		exists := func(id string) bool {
+			return id == "@alice:localhost" || id == "@bob:localhost" || id == "@carol:localhost"
+		}
 		wantCode, wantList := "", []string{"@bob:localhost"}
 		members, code := refMembers(body)
 		got, unique := pick(members, "invite", "drop")
