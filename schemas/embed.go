@@ -2,12 +2,13 @@ package schemas
 
 import (
 	"embed"
+	"fmt"
 	"io/fs"
 )
 
 // specFiles holds the seed document byte for byte (spec/v1/presence.yaml)
-// beside the two files it $refs, which mxpresence writes itself from the
-// facts of the v1 spec.
+// beside the two files it $refs, and the r0 and v3 documents; all but the
+// seed are written by mxpresence itself from the facts of the Matrix spec.
 //
 //go:embed spec
 var specFiles embed.FS
@@ -28,4 +29,20 @@ const SeedPath = "v1/presence.yaml"
 // and the files its errors would name, are their paths in this repository.
 func LoadSeed() (*Document, error) {
 	return load(Files(), "/"+SeedPath, "schemas/spec/"+SeedPath)
+}
+
+// Versions are the API versions with an embedded document, oldest first.
+var Versions = []string{"v1", "r0", "v3"}
+
+// LoadVersion loads the embedded document of an API version: v1 (the
+// seed), r0 (as of r0.6.1) or v3 (as of Matrix v1.1).
+func LoadVersion(version string) (*Document, error) {
+	switch version {
+	case "v1":
+		return LoadSeed()
+	case "r0", "v3":
+		file := version + "/presence.yaml"
+		return load(Files(), "/"+file, "schemas/spec/"+file)
+	}
+	return nil, fmt.Errorf("no embedded document for API version %q; there are %v", version, Versions)
 }

@@ -310,3 +310,42 @@ func failures(examples []schemas.Example) []schemas.Example {
 	}
 	return out
 }
+
+func TestEmbeddedVersions(t *testing.T) {
+	for _, v := range schemas.Versions {
+		doc, err := schemas.LoadVersion(v)
+		if err != nil {
+			t.Fatalf("%s: %v", v, err)
+		}
+		if !strings.HasSuffix(doc.BasePath, "/"+v) {
+			t.Errorf("%s: base path %q", v, doc.BasePath)
+		}
+		if doc.Operation("PUT", "/presence/{userId}/status") == nil || doc.Operation("GET", "/presence/{userId}/status") == nil {
+			t.Errorf("%s: status operations missing", v)
+		}
+		hasLists := doc.Operation("GET", "/presence/list/{userId}") != nil
+		if hasLists != (v == "v1") {
+			t.Errorf("%s: presence lists present = %v", v, hasLists)
+		}
+		for _, ex := range doc.CheckExamples() {
+			if !ex.Passed() {
+				t.Errorf("%s %s %s: %v", v, ex.Operation, ex.Where, ex.Err)
+			}
+		}
+	}
+	if _, err := schemas.LoadVersion("v2"); err == nil {
+		t.Error("loaded a version that does not exist")
+	}
+	// r0 and v3 dropped free_for_chat and document 403 for a hidden user.
+	r0, _ := schemas.LoadVersion("r0")
+	get := r0.Operation("GET", "/presence/{userId}/status")
+	if err := get.ValidateResponse(200, []byte(`{"presence":"free_for_chat"}`)); err == nil {
+		t.Error("r0 accepts free_for_chat")
+	}
+	if err := get.ValidateResponse(200, []byte(`{"presence":"online","currently_active":"yes"}`)); err == nil {
+		t.Error("r0 accepts a currently_active that is not a boolean")
+	}
+	if !get.RequiresToken() || get.Responses[403] == nil {
+		t.Error("r0 GET status should require a token and document 403")
+	}
+}
