@@ -1,0 +1,38 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"testing"
+)
+
+// runMainEnv makes the test binary act as mxpresence itself. ginkgo runs
+// one suite per process, so every `mxpresence test` in these tests is a
+// process of its own: this binary, re-executed.
+const runMainEnv = "MXPRESENCE_TEST_RUN_MAIN"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(runMainEnv) == "1" {
+		os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+	}
+	os.Exit(m.Run())
+}
+
+// mxpresence runs the command in a process of its own and returns its exit
+// status and output.
+func mxpresence(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = append(os.Environ(), runMainEnv+"=1")
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	err := cmd.Run()
+	if exit, ok := err.(*exec.ExitError); ok {
+		return exit.ExitCode(), out.String(), errOut.String()
+	}
+	if err != nil {
+		t.Fatalf("run mxpresence %v: %v", args, err)
+	}
+	return 0, out.String(), errOut.String()
+}

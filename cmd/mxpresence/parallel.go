@@ -1,0 +1,120 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/mxpresence/mxpresence/suite"
+	"github.com/mxpresence/mxpresence/suite/report"
+)
+
+// runParallel runs the suite as procs processes of this binary, each on its
+// own shard of the requirements and against the same target, then merges
+// their reports. ginkgo runs one suite per process, and its own parallel
+// mode needs the ginkgo CLI; shards need nothing but this binary.
+func runParallel(fs *flag.FlagSet, cfg suite.Config, procs int, stdout, stderr io.Writer) (*report.Result, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return nil, fmt.Errorf("--procs: find this binary: %w", err)
+	}
+	dir, err := os.MkdirTemp("", "mxpresence-shards-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+
+	started := time.Now()
+	fmt.Fprintf(stdout, "Running %d shards in parallel against %s\n", procs, cfg.Target)
+	type shard struct {
+		out  bytes.Buffer
+		err  error
+		json string
+	}
+	shards := make([]shard, procs)
+	var wg sync.WaitGroup
+	var mu sync.Mutex // keeps progress lines whole
+	for i := range shards {
+		sh := &shards[i]
+		sh.json = filepath.Join(dir, fmt.Sprintf("shard-%d.json", i))
+		args := append([]string{"test"}, shardArgs(fs, cfg.Target, i, procs, sh.json)...)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			cmd := exec.Command(self, args...)
+			cmd.Stdout, cmd.Stderr = &sh.out, &sh.out
+			sh.err = cmd.Run()
+			mu.Lock()
+			fmt.Fprintf(stdout, "shard %d/%d finished (%s)\n", i+1, procs, exitDescription(sh.err))
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+
+	merged := &report.Result{API: cfg.API.Name, Target: cfg.Target, Strict: cfg.Strict, Started: started}
+	for i, sh := range shards {
+		var exit *exec.ExitError
+		if sh.err != nil && !(errors.As(sh.err, &exit) && exit.ExitCode() == notConformant) {
+			return nil, fmt.Errorf("shard %d/%d could not run: %v\n%s", i+1, procs, sh.err, sh.out.String())
+		}
+		file, err := os.Open(sh.json)
+		if err != nil {
+			return nil, fmt.Errorf("shard %d/%d wrote no report: %v\n%s", i+1, procs, err, sh.out.String())
+		}
+		part, err := report.ReadJSON(file)
+		file.Close()
+		if err != nil {
+			return nil, fmt.Errorf("shard %d/%d: %w", i+1, procs, err)
+		}
+		merged.Entries = append(merged.Entries, part.Entries...)
+		if cfg.Verbose {
+			fmt.Fprintf(stdout, "\n--- shard %d/%d output ---\n%s", i+1, procs, sh.out.String())
+		}
+	}
+	order := map[string]int{}
+	for i, r := range suite.Catalogue() {
+		order[r.ID] = i
+	}
+	slices.SortFunc(merged.Entries, func(a, b report.Entry) int { return order[a.ID] - order[b.ID] })
+	merged.Duration = time.Since(started)
+	return merged, nil
+}
+
+// shardArgs passes every flag the user set on to a shard, but those only
+// the parent acts on, and points the shard at the parent's target.
+func shardArgs(fs *flag.FlagSet, target string, index, total int, jsonPath string) []string {
+	parentOnly := map[string]bool{"procs": true, "junit": true, "json": true, "target": true, "shard": true}
+	var args []string
+	fs.Visit(func(f *flag.Flag) {
+		if parentOnly[f.Name] {
+			return
+		}
+		if list, ok := f.Value.(*stringList); ok {
+			for _, v := range *list {
+				args = append(args, "--"+f.Name+"="+v)
+			}
+			return
+		}
+		args = append(args, "--"+f.Name+"="+f.Value.String())
+	})
+	return append(args, "--no-color", "--target="+target, fmt.Sprintf("--shard=%d/%d", index, total), "--json="+jsonPath)
+}
+
+func exitDescription(err error) string {
+	var exit *exec.ExitError
+	switch {
+	case err == nil:
+		return "conformant"
+	case errors.As(err, &exit) && exit.ExitCode() == notConformant:
+		return "not conformant"
+	}
+	return err.Error()
+}

@@ -1,0 +1,263 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/mxpresence/mxpresence/mockserver"
+	"github.com/mxpresence/mxpresence/suite"
+	"github.com/mxpresence/mxpresence/suite/client"
+	"github.com/mxpresence/mxpresence/suite/report"
+)
+
+// Exit statuses of `mxpresence test`.
+const (
+	conformant    = 0
+	notConformant = 1
+	cannotRun     = 2 // bad flags, unreadable files, a target the suite cannot start on
+)
+
+// stringList is a repeatable flag.
+type stringList []string
+
+func (l *stringList) String() string     { return strings.Join(*l, ",") }
+func (l *stringList) Set(v string) error { *l = append(*l, v); return nil }
+
+type testFlags struct {
+	target, apiName, usersFile, skipFile string
+	junit, json                          string
+	timeout, specTimeout, settle         time.Duration
+	strict, list, noColor, verbose       bool
+	listFormat                           string
+	focus, skip                          stringList
+	labelFilter                          string
+	procs                                int
+	shard                                string
+}
+
+func runTest(args []string, stdout, stderr io.Writer) int {
+	var f testFlags
+	fs := flag.NewFlagSet("test", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&f.target, "target", "", "homeserver base URL, e.g. http://127.0.0.1:8008 (default: start the bundled mock server on a free loopback port)")
+	fs.StringVar(&f.apiName, "api", "v1", "API version to test: v1")
+	fs.StringVar(&f.usersFile, "users-file", "", `pre-made users, one "@user:server ACCESS_TOKEN" per line (default: register fresh users)`)
+	fs.DurationVar(&f.timeout, "timeout", 10*time.Second, "timeout of each request")
+	fs.DurationVar(&f.specTimeout, "spec-timeout", time.Minute, "timeout of each requirement")
+	fs.DurationVar(&f.settle, "settle", 2*time.Second, "how long a read may lag behind a write before a read-after-write requirement fails")
+	fs.BoolVar(&f.strict, "strict", false, "fail the run on SHOULD requirements too")
+	fs.StringVar(&f.junit, "junit", "", "write a JUnit XML report to this file")
+	fs.StringVar(&f.json, "json", "", "write a JSON report to this file")
+	fs.StringVar(&f.skipFile, "skip-file", "", `known failures: one "REQUIREMENT-ID reason" per line`)
+	fs.Var(&f.focus, "focus", "run only requirements whose ID or text matches this regular expression (repeatable)")
+	fs.Var(&f.skip, "skip", "skip requirements whose ID or text matches this regular expression (repeatable)")
+	fs.StringVar(&f.labelFilter, "label-filter", "", "ginkgo label filter over MUST, SHOULD, status, list, general, GET, PUT, POST, slow; e.g. 'MUST && !slow'")
+	fs.BoolVar(&f.list, "list", false, "print the catalogue of requirements and exit")
+	fs.StringVar(&f.listFormat, "format", "text", "catalogue format for --list: text or markdown")
+	fs.BoolVar(&f.noColor, "no-color", false, "no colour in the progress output")
+	fs.BoolVar(&f.verbose, "v", false, "print every requirement and every exchange as it runs")
+	fs.IntVar(&f.procs, "procs", 1, "run the requirements in this many processes at once")
+	fs.StringVar(&f.shard, "shard", "", "run only shard I of N (I/N, 0-based); what --procs gives each process")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: mxpresence test [flags]")
+		fmt.Fprintln(stderr)
+		fmt.Fprintln(stderr, "Runs the conformance suite against a homeserver. With no --target, starts the bundled")
+		fmt.Fprintln(stderr, "mock server and checks it. Exit status: 0 conformant, 1 not, 2 the run could not start.")
+		fmt.Fprintln(stderr)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return usageError(err)
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "mxpresence test: unexpected argument %q\n", fs.Arg(0))
+		return cannotRun
+	}
+	if f.list {
+		return listCatalogue(f.listFormat, stdout, stderr)
+	}
+
+	cfg, cleanup, err := f.config(stderr)
+	if err != nil {
+		fmt.Fprintln(stderr, "mxpresence test:", err)
+		return cannotRun
+	}
+	defer cleanup()
+
+	var result *report.Result
+	if f.procs > 1 {
+		result, err = runParallel(fs, cfg, f.procs, stdout, stderr)
+	} else {
+		result, err = suite.Run(cfg, &ginkgoVerdict{})
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "mxpresence test:", err)
+		return cannotRun
+	}
+	report.WriteSummary(stdout, result)
+	if err := writeReports(f, result); err != nil {
+		fmt.Fprintln(stderr, "mxpresence test:", err)
+		return cannotRun
+	}
+	if !result.Passed() {
+		return notConformant
+	}
+	return conformant
+}
+
+// ginkgoVerdict receives ginkgo's own verdict, which counts SHOULD
+// warnings as passes; the conformance verdict comes from the result.
+type ginkgoVerdict struct{ failed bool }
+
+func (g *ginkgoVerdict) Fail() { g.failed = true }
+
+func listCatalogue(format string, stdout, stderr io.Writer) int {
+	var err error
+	switch format {
+	case "text":
+		err = suite.WriteCatalogueText(stdout)
+	case "markdown":
+		err = suite.WriteCatalogueMarkdown(stdout)
+	default:
+		err = fmt.Errorf("--format must be text or markdown, not %q", format)
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "mxpresence test:", err)
+		return cannotRun
+	}
+	return conformant
+}
+
+// config turns the flags into a suite configuration, starting the bundled
+// mock server when there is no target; cleanup stops it.
+func (f *testFlags) config(stderr io.Writer) (suite.Config, func(), error) {
+	cleanup := func() {}
+	api, err := apiVersion(f.apiName)
+	if err != nil {
+		return suite.Config{}, cleanup, err
+	}
+	cfg := suite.Config{
+		Target: f.target, API: api, Timeout: f.timeout, SpecTimeout: f.specTimeout, Settle: f.settle,
+		Strict: f.strict, Focus: f.focus, Skip: f.skip, LabelFilter: f.labelFilter,
+		NoColor: f.noColor, Verbose: f.verbose,
+	}
+	if f.shard != "" {
+		if _, err := fmt.Sscanf(f.shard, "%d/%d", &cfg.Shard.Index, &cfg.Shard.Total); err != nil ||
+			cfg.Shard.Total < 1 || cfg.Shard.Index < 0 || cfg.Shard.Index >= cfg.Shard.Total {
+			return cfg, cleanup, fmt.Errorf("--shard %q: want I/N with 0 <= I < N", f.shard)
+		}
+	}
+	if f.procs < 1 {
+		return cfg, cleanup, fmt.Errorf("--procs %d: want at least 1", f.procs)
+	}
+	if f.skipFile != "" {
+		if cfg.KnownFailures, err = readSkipFile(f.skipFile); err != nil {
+			return cfg, cleanup, err
+		}
+	}
+	if f.usersFile != "" {
+		file, err := os.Open(f.usersFile)
+		if err != nil {
+			return cfg, cleanup, err
+		}
+		defer file.Close()
+		pool, err := suite.ReadPool(file)
+		if err != nil {
+			return cfg, cleanup, err
+		}
+		cfg.Users = pool
+	}
+	if cfg.Target == "" {
+		url, stop, err := startMock(mockserver.Options{})
+		if err != nil {
+			return cfg, cleanup, err
+		}
+		fmt.Fprintf(stderr, "mxpresence test: no --target; checking the bundled mock server at %s\n", url)
+		cfg.Target, cleanup = url, stop
+	}
+	return cfg, cleanup, nil
+}
+
+func apiVersion(name string) (client.API, error) {
+	switch name {
+	case "v1":
+		return client.V1()
+	}
+	return client.API{}, fmt.Errorf("--api %q: this build tests v1", name)
+}
+
+// startMock serves the mock on a free loopback port.
+func startMock(opts mockserver.Options) (url string, stop func(), err error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", nil, fmt.Errorf("start the mock server: %w", err)
+	}
+	srv := &http.Server{Handler: mockserver.New(opts), ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(ln)
+	stop = func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		srv.Shutdown(ctx)
+	}
+	return "http://" + ln.Addr().String(), stop, nil
+}
+
+// readSkipFile reads known failures: "REQUIREMENT-ID reason" per line, #
+// comments. An ID the catalogue does not know is an error, so a typo
+// cannot hide a failure.
+func readSkipFile(path string) (map[string]string, error) {
+	file, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer file.Close()
+	known := map[string]bool{}
+	for _, r := range suite.Catalogue() {
+		known[r.ID] = true
+	}
+	out := map[string]string{}
+	sc := bufio.NewScanner(file)
+	for n := 1; sc.Scan(); n++ {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		id, reason, _ := strings.Cut(line, " ")
+		reason = strings.TrimSpace(reason)
+		switch {
+		case !known[id]:
+			return nil, fmt.Errorf("%s:%d: no requirement %q in the catalogue", path, n, id)
+		case reason == "":
+			return nil, fmt.Errorf("%s:%d: %s has no reason; say why it is expected to fail", path, n, id)
+		}
+		out[id] = reason
+	}
+	return out, sc.Err()
+}
+
+func writeReports(f testFlags, result *report.Result) error {
+	write := func(path string, fn func(io.Writer, *report.Result) error) error {
+		if path == "" {
+			return nil
+		}
+		file, err := os.Create(path)
+		if err != nil {
+			return err
+		}
+		if err := fn(file, result); err != nil {
+			file.Close()
+			return err
+		}
+		return file.Close()
+	}
+	return errors.Join(write(f.junit, report.WriteJUnit), write(f.json, report.WriteJSON))
+}

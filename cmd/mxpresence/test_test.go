@@ -1,0 +1,104 @@
+package main
+
+import (
+	"encoding/xml"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/mxpresence/mxpresence/suite"
+	"github.com/mxpresence/mxpresence/suite/report"
+)
+
+func TestTestWithoutTargetChecksTheBundledMock(t *testing.T) {
+	dir := t.TempDir()
+	junit, jsonPath := filepath.Join(dir, "junit.xml"), filepath.Join(dir, "report.json")
+	code, out, errOut := mxpresence(t, "test", "--no-color", "--junit", junit, "--json", jsonPath)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+	}
+	n := len(suite.Catalogue())
+	if !strings.Contains(errOut, "checking the bundled mock server at http://127.0.0.1:") {
+		t.Errorf("stderr does not say the bundled mock is checked: %s", errOut)
+	}
+	if want := "VERDICT: PASS: " + strconv.Itoa(n) + " of " + strconv.Itoa(n) + " requirements met\n"; !strings.HasSuffix(out, want) {
+		t.Errorf("output does not end with %q:\n%s", want, out)
+	}
+
+	var junitDoc struct {
+		Tests    int `xml:"tests,attr"`
+		Failures int `xml:"failures,attr"`
+		Suites   []struct {
+			Cases []struct {
+				Name string `xml:"name,attr"`
+			} `xml:"testcase"`
+		} `xml:"testsuite"`
+	}
+	data, err := os.ReadFile(junit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := xml.Unmarshal(data, &junitDoc); err != nil {
+		t.Fatalf("JUnit file is not XML: %v", err)
+	}
+	if junitDoc.Tests != n || junitDoc.Failures != 0 || !strings.HasPrefix(junitDoc.Suites[0].Cases[0].Name, "PRES-STATUS-PUT-01 [MUST]") {
+		t.Errorf("JUnit: %d tests, %d failures, first case %q", junitDoc.Tests, junitDoc.Failures, junitDoc.Suites[0].Cases[0].Name)
+	}
+
+	file, err := os.Open(jsonPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer file.Close()
+	result, err := report.ReadJSON(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(result.WithOutcome(report.Passed)) != n {
+		t.Errorf("JSON report: %d passed of %d", len(result.WithOutcome(report.Passed)), n)
+	}
+}
+
+func TestSkipFileFlagsUnexpectedPassesAndRejectsTypos(t *testing.T) {
+	dir := t.TempDir()
+	skip := filepath.Join(dir, "known-failures")
+	os.WriteFile(skip, []byte("# known\nPRES-LIST-GET-01 pretend our lists are broken\n"), 0o644)
+	code, out, errOut := mxpresence(t, "test", "--no-color", "--skip-file", skip, "--focus", "PRES-LIST-GET")
+	if code != 0 {
+		t.Fatalf("exit %d: an unexpected pass must not fail the run\n%s\n%s", code, out, errOut)
+	}
+	if !strings.Contains(out, "UNEXPECTED PASSES") || !strings.Contains(out, "PRES-LIST-GET-01 [MUST]") || !strings.Contains(out, "1 unexpected passes") {
+		t.Errorf("the unexpected pass is not flagged:\n%s", out)
+	}
+
+	os.WriteFile(skip, []byte("PRES-LIST-GET-99 no such requirement\n"), 0o644)
+	if code, _, errOut := mxpresence(t, "test", "--skip-file", skip); code != 2 || !strings.Contains(errOut, `no requirement "PRES-LIST-GET-99"`) {
+		t.Errorf("exit %d, stderr %q; want 2 naming the unknown ID", code, errOut)
+	}
+}
+
+func TestListPrintsTheCatalogue(t *testing.T) {
+	code, out, _ := mxpresence(t, "test", "--list", "--format", "markdown")
+	checkedIn, err := os.ReadFile("../../suite/CATALOGUE.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code != 0 || out != string(checkedIn) {
+		t.Errorf("exit %d; --list --format markdown differs from suite/CATALOGUE.md", code)
+	}
+	_, out, _ = mxpresence(t, "test", "--list")
+	for _, r := range suite.Catalogue() {
+		if !strings.Contains(out, r.ID+"  "+string(r.Level)) {
+			t.Errorf("--list lacks %s", r.ID)
+		}
+	}
+}
+
+func TestUnreachableTargetCannotRun(t *testing.T) {
+	code, _, errOut := mxpresence(t, "test", "--target", "http://127.0.0.1:1", "--timeout", "1s")
+	if code != 2 || !strings.Contains(errOut, "cannot provision a user on http://127.0.0.1:1") {
+		t.Errorf("exit %d, stderr %q", code, errOut)
+	}
+}
