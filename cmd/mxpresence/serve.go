@@ -1,0 +1,134 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/mxpresence/mxpresence/mockserver"
+)
+
+// shutdownGrace is how long requests in flight get to finish on SIGINT or
+// SIGTERM before their connections are closed.
+const shutdownGrace = 5 * time.Second
+
+// runServe runs the reference mock homeserver until SIGINT or SIGTERM.
+func runServe(args []string, stdout, stderr io.Writer) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return serve(ctx, args, stdout, stderr)
+}
+
+// serve is runServe until ctx ends, so tests can stop it without a signal.
+func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	addr := fs.String("addr", "127.0.0.1:8008", "`host:port` to listen on")
+	serverName := fs.String("server-name", "localhost", "the server `name` in user IDs")
+	rate := fs.Float64("rate-limit", mockserver.DefaultRateLimit, "requests per second each user may make (`N`, with a burst of N); 0 turns limiting off")
+	var users userFlags
+	fs.Var(&users, "user", "create the account `NAME:PASSWORD` on start and print its access token; repeatable")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: mxpresence serve [flags]")
+		fmt.Fprintln(stderr)
+		fmt.Fprintln(stderr, "Serves the reference mock homeserver: the Matrix v1 presence API, with")
+		fmt.Fprintln(stderr, "register and login, in memory. Stop it with Ctrl-C.")
+		fmt.Fprintln(stderr)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "mxpresence serve: unexpected argument %q\n", fs.Arg(0))
+		fs.Usage()
+		return 2
+	}
+	if *rate < 0 || math.IsNaN(*rate) || math.IsInf(*rate, 0) {
+		fmt.Fprintf(stderr, "mxpresence serve: --rate-limit %v: want a number of requests per second, or 0 for no limit\n", *rate)
+		return 2
+	}
+	opts := mockserver.Options{
+		ServerName:  *serverName,
+		RateLimit:   *rate,
+		NoRateLimit: *rate == 0,
+		Logger:      slog.New(slog.NewTextHandler(stderr, nil)),
+	}
+	if err := opts.Validate(); err != nil {
+		fmt.Fprintf(stderr, "mxpresence serve: --server-name: %v\n", err)
+		return 2
+	}
+	mock := mockserver.New(opts)
+	var accounts []mockserver.Account
+	for _, u := range users {
+		acct, err := mock.Register(u.name, u.password)
+		if err != nil {
+			fmt.Fprintf(stderr, "mxpresence serve: --user: %v\n", err)
+			return 2
+		}
+		accounts = append(accounts, acct)
+	}
+
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		fmt.Fprintf(stderr, "mxpresence serve: %v\n", err)
+		return 1
+	}
+	srv := &http.Server{
+		Handler:           mock,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(opts.Logger.Handler(), slog.LevelWarn),
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+
+	for _, a := range accounts {
+		fmt.Fprintf(stdout, "user %s access_token %s\n", a.UserID, a.AccessToken)
+	}
+	fmt.Fprintf(stdout, "listening on http://%s\n", ln.Addr())
+
+	select {
+	case err := <-served:
+		fmt.Fprintf(stderr, "mxpresence serve: %v\n", err)
+		return 1
+	case <-ctx.Done():
+	}
+	opts.Logger.Info("shutting down", "grace", shutdownGrace)
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		fmt.Fprintf(stderr, "mxpresence serve: shutdown: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+// userFlags collects --user NAME:PASSWORD. NAME is a localpart, which holds
+// no ":", so the first ":" ends it and the password may hold any.
+type userFlags []struct{ name, password string }
+
+func (u *userFlags) String() string { return "" }
+
+func (u *userFlags) Set(value string) error {
+	name, password, found := strings.Cut(value, ":")
+	if !found || name == "" || password == "" {
+		return errors.New("want NAME:PASSWORD, e.g. alice:wonderland")
+	}
+	*u = append(*u, struct{ name, password string }{name, password})
+	return nil
+}
