@@ -467,8 +467,10 @@ func FuzzJSONString(f *testing.F) {
 		if got := string(appendString(nil, s)); got != strings.TrimSuffix(want.String(), "\n") {
 			t.Fatalf("appendString(%q) = %s, encoding/json says %s", s, got, want.String())
 		}
+		// unquote takes exactly one string literal, as the reader slices it
+		// out: quotes at both ends, no space around.
 		var decoded string
-		if strings.HasPrefix(s, `"`) && utf8.ValidString(s) && json.Unmarshal([]byte(s), &decoded) == nil {
+		if len(s) >= 2 && s[0] == '"' && s[len(s)-1] == '"' && utf8.ValidString(s) && json.Unmarshal([]byte(s), &decoded) == nil {
 			if got := unquote([]byte(s)); got != decoded {
 				t.Fatalf("unquote(%s) = %q, encoding/json says %q", s, got, decoded)
 			}

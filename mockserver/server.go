@@ -60,11 +60,11 @@ type Server struct {
 	logger      *slog.Logger
 	mounts      []mount
 
-	users      sync.Map // user ID -> *user
-	tokens     sync.Map // SHA-256 of the token -> *session
-	lastPicked atomic.Uint64
-	buffers    sync.Pool // *[]byte for bodies and responses
-	invalid    error     // from Options.Validate; refuses registration
+	users      sync.Map      // user ID -> *user
+	tokens     sync.Map      // SHA-256 of the token -> *session
+	lastPicked atomic.Uint64 // the last number a server-picked localpart took
+	buffers    sync.Pool     // *[]byte for bodies and responses
+	invalid    error         // from Options.Validate; refuses registration
 }
 
 // A mount is one API version's routes under its prefix.
