@@ -124,11 +124,21 @@ func (s *Server) getPresenceList(w http.ResponseWriter, r *http.Request, c call)
 			buf = append(buf, ',')
 		}
 		buf = appendPresenceEvent(buf, u.id, u.state(), now)
+		// A long list goes out in pieces from one small buffer rather than
+		// growing a large one per request. Bodies over 2 KiB are sent
+		// chunked by net/http in any case, so the wire format is the same.
+		if len(buf) >= listFlushBytes {
+			w.Write(buf)
+			buf = buf[:0]
+		}
 	}
 	*bp = append(buf, ']')
-	writeJSON(w, http.StatusOK, *bp)
+	w.Write(*bp)
 	s.releaseBuffer(bp)
 }
+
+// listFlushBytes is how much of a presence list is built before it is sent.
+const listFlushBytes = 16 << 10
 
 // appendPresenceEvent appends an m.presence event. Unlike GET status, the
 // content carries status_msg only when one is set: the spec's example

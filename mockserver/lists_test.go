@@ -1,6 +1,8 @@
 package mockserver
 
 import (
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -141,5 +143,27 @@ func TestPresenceListRefusals(t *testing.T) {
 		if afterA, afterB := h.snapshot(a), h.snapshot(b); afterA != beforeA || afterB != beforeB {
 			t.Errorf("%s changed state:\n%s\n%s\n→\n%s\n%s", tt.name, beforeA, beforeB, afterA, afterB)
 		}
+	}
+}
+
+// A list longer than one flush arrives whole and in order.
+func TestLongPresenceList(t *testing.T) {
+	h := newHarness(t)
+	a := h.register("alice")
+	var want, quoted []string
+	for i := range 3 * listFlushBytes / 60 { // each event is over 60 bytes
+		u := h.register(fmt.Sprintf("friend%03d", i))
+		want = append(want, u.UserID)
+		quoted = append(quoted, `"`+u.UserID+`"`)
+	}
+	slices.Reverse(want) // invite order, not registration order
+	slices.Reverse(quoted)
+	mustOK(t, h.as(a.AccessToken, "POST", listPath(a.UserID), `{"invite":[`+strings.Join(quoted, ",")+`]}`))
+	r := mustOK(t, h.as(a.AccessToken, "GET", listPath(a.UserID), ""))
+	if len(r.body) < 2*listFlushBytes {
+		t.Fatalf("the body is %d bytes: too short to test flushing", len(r.body))
+	}
+	if got := h.listedIDs(a); !slices.Equal(got, want) {
+		t.Errorf("list of %d, want %d in invite order", len(got), len(want))
 	}
 }
