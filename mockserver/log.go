@@ -14,7 +14,7 @@ import (
 func (s *Server) serveLogged(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
-	s.serve(rec, r)
+	s.dispatch(rec, r)
 	s.logger.LogAttrs(context.Background(), slog.LevelInfo, "request",
 		slog.String("method", r.Method),
 		slog.String("path", redactedPath(r.URL)),

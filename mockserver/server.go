@@ -26,6 +26,9 @@ type Options struct {
 	// Logger receives one record per request: method, path (access token
 	// redacted), status and duration. Nil logs nothing, at no cost.
 	Logger *slog.Logger
+	// Deviations switch on faults and variations (see Faults and
+	// Variations); none gives the reference behaviour.
+	Deviations []Deviation
 }
 
 // Validate reports options New would accept but that make a broken server:
@@ -59,6 +62,7 @@ type Server struct {
 	rate, burst float64 // rate 0: not limited
 	logger      *slog.Logger
 	mounts      []mount
+	deviated    http.Handler // the reference wrapped in Options.Deviations; nil without
 
 	users      sync.Map      // user ID -> *user
 	tokens     sync.Map      // SHA-256 of the token -> *session
@@ -98,6 +102,7 @@ func New(opts Options) *Server {
 		s.burst = max(1, s.rate)
 	}
 	s.mounts = []mount{{api: v1, routes: s.routes(v1)}}
+	s.deviated = s.deviate(opts.Deviations)
 	return s
 }
 
@@ -120,6 +125,16 @@ type handlerFunc func(w http.ResponseWriter, r *http.Request, c call)
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if s.logger != nil {
 		s.serveLogged(w, r)
+		return
+	}
+	s.dispatch(w, r)
+}
+
+// dispatch serves a request as the reference does, or through the
+// deviations switched on.
+func (s *Server) dispatch(w http.ResponseWriter, r *http.Request) {
+	if s.deviated != nil {
+		s.deviated.ServeHTTP(w, r)
 		return
 	}
 	s.serve(w, r)

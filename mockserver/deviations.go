@@ -1,0 +1,76 @@
+package mockserver
+
+import (
+	"net/http"
+	"slices"
+	"strings"
+)
+
+// A Deviation is a named, documented departure from the reference
+// behaviour. A Fault is one a conformant homeserver must not show: the
+// conformance suite has to catch every fault, or it cannot fail. A Variation
+// is a choice the spec leaves open: the suite has to pass it at MUST level,
+// or it fails servers it should not.
+//
+// Each deviation wraps the reference server as middleware, reaching its
+// internals where it must (to act as another user, say), so the reference
+// handlers carry no trace of them.
+type Deviation struct {
+	Name        string
+	Kind        DeviationKind
+	Category    string // what kind of break a fault is, e.g. "auth not checked"
+	Description string
+	// CaughtBy lists the requirements that must fail when the fault is on.
+	// Empty for variations.
+	CaughtBy []string
+	wrap     func(s *Server, next http.Handler) http.Handler
+}
+
+// DeviationKind tells faults from variations.
+type DeviationKind int
+
+const (
+	Fault DeviationKind = iota
+	Variation
+)
+
+func (k DeviationKind) String() string {
+	if k == Variation {
+		return "variation"
+	}
+	return "fault"
+}
+
+// Faults lists every fault, by name.
+func Faults() []Deviation { return sorted(faults()) }
+
+// Variations lists every legitimate variation, by name.
+func Variations() []Deviation { return sorted(variations()) }
+
+// LookupDeviation finds a fault or variation by name.
+func LookupDeviation(name string) (Deviation, bool) {
+	for _, d := range append(faults(), variations()...) {
+		if d.Name == name {
+			return d, true
+		}
+	}
+	return Deviation{}, false
+}
+
+func sorted(ds []Deviation) []Deviation {
+	slices.SortFunc(ds, func(a, b Deviation) int { return strings.Compare(a.Name, b.Name) })
+	return ds
+}
+
+// deviate wraps the reference handler in each deviation, the first given
+// outermost; nil when there are none, so the reference pays nothing.
+func (s *Server) deviate(ds []Deviation) http.Handler {
+	if len(ds) == 0 {
+		return nil
+	}
+	var h http.Handler = http.HandlerFunc(s.serve)
+	for _, d := range slices.Backward(ds) {
+		h = d.wrap(s, h)
+	}
+	return h
+}

@@ -1,0 +1,4 @@
+package mockserver
+
+// faults lists the faults; see Deviation.
+func faults() []Deviation { return nil }

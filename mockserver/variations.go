@@ -1,0 +1,4 @@
+package mockserver
+
+// variations lists the legitimate variations; see Deviation.
+func variations() []Deviation { return nil }
