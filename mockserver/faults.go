@@ -1,4 +1,770 @@
 package mockserver
 
-// faults lists the faults; see Deviation.
-func faults() []Deviation { return nil }
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+)
+
+// faults lists the faults: each the kind of break a real homeserver shows,
+// with the requirements of the conformance suite that must catch it. The
+// suite's self-test (cmd/mxpresence) switches each on in turn and checks
+// that they do.
+func faults() []Deviation {
+	return []Deviation{
+		// Wrong status codes.
+		{
+			Name: "put-status-201", Category: "wrong status",
+			Description: "PUT status answers 201 Created instead of 200.",
+			CaughtBy:    []string{"PRES-STATUS-PUT-01"},
+			wrap: func(s *Server, next http.Handler) http.Handler {
+				return rewrite(s, next, putStatus, func(rec *recorder, _ *http.Request, _ reached) {
+					if rec.status == http.StatusOK {
+						rec.status = http.StatusCreated
+					}
+				})
+			},
+		},
+		{
+			Name: "post-list-204", Category: "wrong status",
+			Description: "POST list answers 204 No Content, with no body, instead of 200 {}.",
+			CaughtBy:    []string{"PRES-LIST-POST-01"},
+			wrap: func(s *Server, next http.Handler) http.Handler {
+				return rewrite(s, next, postList, func(rec *recorder, _ *http.Request, _ reached) {
+					if rec.status == http.StatusOK {
+						rec.status = http.StatusNoContent
+						rec.body.Reset()
+					}
+				})
+			},
+		},
+		{
+			Name: "unknown-user-200", Category: "wrong status",
+			Description: "GET status of a user who does not exist answers 200, offline, instead of 404.",
+			CaughtBy:    []string{"PRES-STATUS-GET-02"},
+			wrap: func(s *Server, next http.Handler) http.Handler {
+				return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					if at := s.reach(r); at.endpoint == getStatus && at.userID != "" && s.userByID(at.userID) == nil {
+						writeRaw(w, http.StatusOK, "application/json", `{"presence":"offline","last_active_ago":0,"status_msg":null}`)
+						return
+					}
+					next.ServeHTTP(w, r)
+				})
+			},
+		},
+		{
+			Name: "unknown-token-403", Category: "wrong status",
+			Description: "An unknown access token gets 403 M_FORBIDDEN instead of 401 M_UNKNOWN_TOKEN.",
+			CaughtBy:    []string{"PRES-STATUS-PUT-10"},
+			wrap: func(s *Server, next http.Handler) http.Handler {
+				return rewriteAll(next, func(rec *recorder) {
+					if rec.status == http.StatusUnauthorized && strings.Contains(rec.body.String(), "M_UNKNOWN_TOKEN") {
+						rec.status = http.StatusForbidden
+						rec.body.Reset()
+						rec.body.WriteString(`{"errcode":"M_FORBIDDEN","error":"invalid token"}`)
+					}
+				})
+			},
+		},
+
+		// Wrong content type.
+		{
+			Name: "success-text-plain", Category: "wrong content type",
+			Description: "Successful responses are served as text/plain.",
+			CaughtBy:    []string{"PRES-GEN-02"},
+			wrap: func(s *Server, next http.Handler) http.Handler {
+				return rewriteAll(next, func(rec *recorder) {
+					if rec.status < 300 {
+						rec.header.Set("Content-Type", "text/plain; charset=utf-8")
+					}
+				})
+			},
+		},
+		{
+			Name: "error-html", Category: "wrong content type",
+			Description: "Errors are HTML pages served as text/html, as a bare web framework gives.",
+			CaughtBy:    []string{"PRES-GEN-01", "PRES-GEN-03"},
+			wrap: func(s *Server, next http.Handler) http.Handler {
+				return rewriteAll(next, func(rec *recorder) {
+					if rec.status >= 400 {
+						rec.header.Set("Content-Type", "text/html; charset=utf-8")
+						rec.body.Reset()
+						rec.body.WriteString("<html><body><h1>" + http.StatusText(rec.status) + "</h1></body></html>")
+					}
+				})
+			},
+		},
+
+		// Bodies off the schema.
+		{
+			Name: "status-without-presence", Category: "off the schema: missing field",
+			Description: "GET status leaves out presence.",
+			CaughtBy:    []string{"PRES-STATUS-GET-01", "PRES-STATUS-PUT-01"},
+			wrap:        editStatus(func(st map[string]any) { delete(st, "presence") }),
+		},
+		{
+			Name: "last-active-string", Category: "off the schema: wrong type",
+			Description: `GET status gives last_active_ago as a string of digits ("1234").`,
+			CaughtBy:    []string{"PRES-STATUS-GET-01"},
+			wrap: editStatus(func(st map[string]any) {
+				if n, ok := st["last_active_ago"].(json.Number); ok {
+					st["last_active_ago"] = n.String()
+				}
+			}),
+		},
+		{
+			Name: "presence-busy", Category: "off the schema: bad enum value",
+			Description: `GET status reports "busy", a state no version has, for unavailable.`,
+			CaughtBy:    []string{"PRES-STATUS-GET-01"},
+			wrap: editStatus(func(st map[string]any) {
+				if st["presence"] == "unavailable" {
+					st["presence"] = "busy"
+				}
+			}),
+		},
+		{
+			Name: "presence-null", Category: "off the schema: null where not allowed",
+			Description: "GET status gives presence as null.",
+			CaughtBy:    []string{"PRES-STATUS-GET-01", "PRES-STATUS-PUT-01"},
+			wrap:        editStatus(func(st map[string]any) { st["presence"] = nil }),
+		},
+		{
+			Name: "put-answers-array", Category: "off the schema: wrong type",
+			Description: "PUT status answers 200 with [] instead of an object.",
+			CaughtBy:    []string{"PRES-STATUS-PUT-01"},
+			wrap: func(s *Server, next http.Handler) http.Handler {
+				return rewrite(s, next, putStatus, func(rec *recorder, _ *http.Request, _ reached) {
+					if rec.status == http.StatusOK {
+						rec.body.Reset()
+						rec.body.WriteString("[]")
+					}
+				})
+			},
+		},
+		{
+			Name: "list-as-object", Category: "off the schema: wrong type",
+			Description: `GET list wraps the events in an object, {"chunk": [...]}, instead of an array.`,
+			CaughtBy:    []string{"PRES-LIST-GET-01"},
+			wrap:        editList(func(v any) any { return map[string]any{"chunk": v} }),
+		},
+		{
+			Name: "event-type-number", Category: "off the schema: wrong type",
+			Description: "GET list gives each event's type as a number.",
+			CaughtBy:    []string{"PRES-LIST-GET-02", "PRES-LIST-POST-01"},
+			wrap: editList(func(v any) any {
+				return mapEvents(v, func(e map[string]any) any { e["type"] = 7; return e })
+			}),
+		},
+
+		// State not stored, stored wrongly, or stale.
+		{
+			Name: "put-not-stored", Category: "state not stored",
+			Description: "PUT status answers 200 but stores nothing.",
+			CaughtBy:    []string{"PRES-STATUS-PUT-01", "PRES-STATUS-PUT-02"},
+			wrap: func(s *Server, next http.Handler) http.Handler {
+				return afterPut(s, next, func(u *user, before presenceState) { u.presenceState = before })
+			},
+		},
+		{
+			Name: "first-put-sticks", Category: "state stale",
+			Description: "Only a user's first PUT status is stored; later ones answer 200 and change nothing.",
+			CaughtBy:    []string{"PRES-STATUS-PUT-04"},
+			wrap: func(s *Server, next http.Handler) http.Handler {
+				var stuck sync.Map // *user -> true once set
+				return afterPut(s, next, func(u *user, before presenceState) {
+					if _, again := stuck.LoadOrStore(u, true); again {
+						u.presenceState = before
+					}
+				})
+			},
+		},
+		{
+			Name: "status-msg-dropped", Category: "state stored wrongly",
+			Description: "PUT status stores the presence but never the status_msg.",
+			CaughtBy:    []string{"PRES-STATUS-PUT-02"},
+			wrap: func(s *Server, next http.Handler) http.Handler {
+				return afterPut(s, next, func(u *user, _ presenceState) { u.statusMsg, u.hasStatusMsg = "", false })
+			},
+		},
+		{
+			Name: "status-msg-ascii-only", Category: "state stored wrongly",
+			Description: "PUT status stores status_msg with every non-ASCII character replaced by ?, as a Latin-1 column would.",
+			CaughtBy:    []string{"PRES-STATUS-PUT-03"},
+			wrap: func(s *Server, next http.Handler) http.Handler {
+				return afterPut(s, next, func(u *user, _ presenceState) {
+					u.statusMsg = strings.Map(func(r rune) rune {
+						if r > 0x7f {
+							return '?'
+						}
+						return r
+					}, u.statusMsg)
+				})
+			},
+		},
+		{
+			Name: "unavailable-stored-as-offline", Category: "state stored wrongly",
+			Description: "PUT status stores unavailable as offline.",
+			CaughtBy:    []string{"PRES-STATUS-PUT-01", "PRES-STATUS-GET-01"},
+			wrap: func(s *Server, next http.Handler) http.Handler {
+				return afterPut(s, next, func(u *user, _ presenceState) {
+					if u.presence == "unavailable" {
+						u.presence = "offline"
+					}
+				})
+			},
+		},
+
+		// Another user allowed to act.
+		{
+			Name: "put-for-anyone", Category: "another user allowed to act",
+			Description: "Any user may set any other user's presence.",
+			CaughtBy:    []string{"PRES-STATUS-PUT-05", "PRES-STATUS-PUT-06"},
+			wrap:        actAsPathUser(putStatus, func(s *Server, r *http.Request) bool { return true }),
+		},
+		{
+			Name: "post-list-for-anyone", Category: "another user allowed to act",
+			Description: "Any user may change any other user's presence list.",
+			CaughtBy:    []string{"PRES-LIST-POST-05", "PRES-LIST-POST-06"},
+			wrap:        actAsPathUser(postList, func(s *Server, r *http.Request) bool { return true }),
+		},
+		{
+			Name: "get-list-for-anyone", Category: "another user allowed to act",
+			Description: "Any user may read any other user's presence list.",
+			CaughtBy:    []string{"PRES-LIST-GET-04"},
+			wrap:        actAsPathUser(getList, func(s *Server, r *http.Request) bool { return true }),
+		},
+		{
+			Name: "status-visible-to-all", Category: "another user allowed to act",
+			Description: "Any user may read any user's presence and status_msg, on their list or not.",
+			CaughtBy:    []string{"PRES-STATUS-GET-05", "PRES-STATUS-GET-06"},
+			wrap:        actAsPathUser(getStatus, func(s *Server, r *http.Request) bool { return true }),
+		},
+
+		// Auth not checked.
+		{
+			Name: "no-token-accepted", Category: "auth not checked",
+			Description: "A request without an access token acts as the user in its path.",
+			CaughtBy:    []string{"PRES-STATUS-PUT-07", "PRES-LIST-POST-07"},
+			wrap: actAsPathUser(noEndpoint, func(s *Server, r *http.Request) bool {
+				_, err := accessToken(r)
+				return err == errMissingToken
+			}),
+		},
+		{
+			Name: "any-token-accepted", Category: "auth not checked",
+			Description: "An access token the server never issued acts as the user in the path.",
+			CaughtBy:    []string{"PRES-STATUS-PUT-09"},
+			wrap: actAsPathUser(noEndpoint, func(s *Server, r *http.Request) bool {
+				token, err := accessToken(r)
+				return err == nil && s.userByToken(token) == nil
+			}),
+		},
+		{
+			Name: "missing-token-500", Category: "crash",
+			Description: "A request without an access token crashes the handler: 500.",
+			CaughtBy:    []string{"PRES-STATUS-PUT-07", "PRES-LIST-POST-07"},
+			wrap: func(s *Server, next http.Handler) http.Handler {
+				return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					at := s.reach(r)
+					if _, err := accessToken(r); at.op != nil && at.op.authenticated && err == errMissingToken {
+						writeRaw(w, http.StatusInternalServerError, "application/json", `{"errcode":"M_UNKNOWN","error":"Internal server error"}`)
+						return
+					}
+					next.ServeHTTP(w, r)
+				})
+			},
+		},
+
+		// Bad input accepted, or crashing.
+		{
+			Name: "not-json-accepted", Category: "bad input accepted",
+			Description: "PUT status answers 200 {} to a body that is not JSON, and stores nothing.",
+			CaughtBy:    []string{"PRES-STATUS-PUT-11"},
+			wrap: onBody(putStatus, func(w http.ResponseWriter, body []byte) bool {
+				if json.Valid(body) {
+					return false
+				}
+				writeRaw(w, http.StatusOK, "application/json", "{}")
+				return true
+			}),
+		},
+		{
+			Name: "not-json-500", Category: "crash",
+			Description: "PUT status crashes on a body that is not JSON: 500 with a text/plain stack trace.",
+			CaughtBy:    []string{"PRES-STATUS-PUT-11"},
+			wrap: onBody(putStatus, func(w http.ResponseWriter, body []byte) bool {
+				if json.Valid(body) {
+					return false
+				}
+				writeRaw(w, http.StatusInternalServerError, "text/plain; charset=utf-8", "panic: invalid character in JSON\n\ngoroutine 1 [running]:\n")
+				return true
+			}),
+		},
+		{
+			Name: "unknown-presence-stored", Category: "bad input accepted",
+			Description: `PUT status stores any string as presence, "away" included.`,
+			CaughtBy:    []string{"PRES-STATUS-PUT-14"},
+			wrap:        storeLoosely(func(v any) (string, bool) { p, ok := v.(string); return p, ok }),
+		},
+		{
+			Name: "wrong-types-stored", Category: "bad input accepted",
+			Description: "PUT status stores presence and status_msg of any JSON type, as their text.",
+			CaughtBy:    []string{"PRES-STATUS-PUT-15"},
+			wrap: storeLoosely(func(v any) (string, bool) {
+				if _, isString := v.(string); isString {
+					return "", false
+				}
+				text, _ := json.Marshal(v)
+				return string(text), true
+			}),
+		},
+		{
+			Name: "list-applies-valid-part", Category: "bad input accepted",
+			Description: "POST list applies the invites that are valid user IDs before refusing the rest of a bad body.",
+			CaughtBy:    []string{"PRES-LIST-POST-09", "PRES-LIST-POST-11"},
+			wrap: func(s *Server, next http.Handler) http.Handler {
+				return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					at := s.reach(r)
+					if at.endpoint != postList {
+						next.ServeHTTP(w, r)
+						return
+					}
+					body := readAll(r)
+					rec := record(next, r)
+					if rec.status == http.StatusBadRequest {
+						// The server walked the invites one by one and stopped at the first bad one.
+						var diff struct{ Invite []any }
+						json.Unmarshal(body, &diff)
+						for _, id := range diff.Invite {
+							if id, ok := id.(string); ok && validUserID(id) {
+								one, _ := json.Marshal(map[string][]string{"invite": {id}})
+								record(next, withBody(r, one))
+							}
+						}
+					}
+					rec.sendTo(w)
+				})
+			},
+		},
+		{
+			Name: "unknown-invitee-accepted", Category: "bad input accepted",
+			Description: "POST list answers 200 to an invite of a user who does not exist, and applies the rest.",
+			CaughtBy:    []string{"PRES-LIST-POST-12"},
+			wrap:        filterInvites(func(s *Server, id string) bool { return !validUserID(id) || s.userByID(id) != nil }),
+		},
+		{
+			Name: "malformed-invitee-ignored", Category: "bad input accepted",
+			Description: "POST list skips invites that are not user IDs and applies the rest.",
+			CaughtBy:    []string{"PRES-LIST-POST-11"},
+			wrap:        filterInvites(func(s *Server, id string) bool { return validUserID(id) }),
+		},
+
+		// List semantics broken.
+		{
+			Name: "drop-ignored", Category: "list semantics",
+			Description: "POST list ignores drop.",
+			CaughtBy:    []string{"PRES-LIST-POST-02"},
+			wrap: onBody(postList, func(w http.ResponseWriter, body []byte) bool { return false }, func(body []byte) []byte {
+				var diff map[string]json.RawMessage
+				if json.Unmarshal(body, &diff) != nil {
+					return body
+				}
+				delete(diff, "drop")
+				out, _ := json.Marshal(diff)
+				return out
+			}),
+		},
+		{
+			Name: "invite-twice-lists-twice", Category: "list semantics",
+			Description: "A user invited twice appears twice in the list.",
+			CaughtBy:    []string{"PRES-LIST-POST-03"},
+			wrap: func(s *Server, next http.Handler) http.Handler {
+				var mu sync.Mutex
+				invites := map[[2]string]int{} // owner, invitee -> times invited
+				counting := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					at := s.reach(r)
+					if at.endpoint != postList {
+						next.ServeHTTP(w, r)
+						return
+					}
+					var diff struct{ Invite []string }
+					json.Unmarshal(readAll(r), &diff)
+					rec := record(next, r)
+					if rec.status == http.StatusOK {
+						mu.Lock()
+						for _, id := range diff.Invite {
+							invites[[2]string{at.userID, id}]++
+						}
+						mu.Unlock()
+					}
+					rec.sendTo(w)
+				})
+				return rewrite(s, counting, getList, func(rec *recorder, _ *http.Request, at reached) {
+					rec.editJSON(func(v any) any {
+						events, _ := v.([]any)
+						var out []any
+						for _, e := range events {
+							out = append(out, e)
+							id, _ := content(e.(map[string]any))["user_id"].(string)
+							mu.Lock()
+							twice := invites[[2]string{at.userID, id}] > 1
+							mu.Unlock()
+							if twice {
+								out = append(out, e)
+							}
+						}
+						return out
+					})
+				})
+			},
+		},
+		{
+			Name: "list-frozen", Category: "list semantics",
+			Description: "GET list reports each user's presence as it was when the list first showed them.",
+			CaughtBy:    []string{"PRES-LIST-GET-03"},
+			wrap: func(s *Server, next http.Handler) http.Handler {
+				var first sync.Map // owner + user -> presence first shown
+				return rewrite(s, next, getList, func(rec *recorder, _ *http.Request, at reached) {
+					rec.editJSON(func(v any) any {
+						return mapEvents(v, func(e map[string]any) any {
+							c := content(e)
+							id, _ := c["user_id"].(string)
+							shown, _ := first.LoadOrStore(at.userID+" "+id, c["presence"])
+							c["presence"] = shown
+							return e
+						})
+					})
+				})
+			},
+		},
+		{
+			Name: "events-without-type", Category: "list semantics",
+			Description: "GET list gives bare contents: events without type.",
+			CaughtBy:    []string{"PRES-LIST-POST-01", "PRES-LIST-GET-02"},
+			wrap: editList(func(v any) any {
+				return mapEvents(v, func(e map[string]any) any { delete(e, "type"); return e })
+			}),
+		},
+
+		// Errors not in Matrix format.
+		{
+			Name: "errors-without-errcode", Category: "error format",
+			Description: `Error bodies say {"error": "..."} with no errcode.`,
+			CaughtBy:    []string{"PRES-GEN-01"},
+			wrap: func(s *Server, next http.Handler) http.Handler {
+				return rewriteAll(next, func(rec *recorder) {
+					if rec.status >= 400 {
+						rec.editJSON(func(v any) any {
+							if m, ok := v.(map[string]any); ok {
+								delete(m, "errcode")
+							}
+							return v
+						})
+					}
+				})
+			},
+		},
+
+		// last_active_ago wrong.
+		{
+			Name: "last-active-negative", Category: "last_active_ago wrong",
+			Description: "last_active_ago is negative: a timestamp subtracted the wrong way round.",
+			CaughtBy:    []string{"PRES-STATUS-GET-08"},
+			wrap: editStatus(func(st map[string]any) {
+				if n, ok := integer(st["last_active_ago"]); ok {
+					st["last_active_ago"] = -n - 1
+				}
+			}),
+		},
+		{
+			Name: "last-active-frozen", Category: "last_active_ago wrong",
+			Description: "last_active_ago is always 0: the clock is read at the wrong moment.",
+			CaughtBy:    []string{"PRES-STATUS-PUT-17", "PRES-STATUS-GET-07"},
+			wrap:        editStatus(func(st map[string]any) { st["last_active_ago"] = 0 }),
+		},
+		{
+			Name: "last-active-seconds", Category: "last_active_ago wrong",
+			Description: "last_active_ago is in seconds, not milliseconds.",
+			CaughtBy:    []string{"PRES-STATUS-GET-07"},
+			wrap: editStatus(func(st map[string]any) {
+				if n, ok := integer(st["last_active_ago"]); ok {
+					st["last_active_ago"] = n / 1000
+				}
+			}),
+		},
+
+		// No response, or a broken one.
+		{
+			Name: "get-list-never-answers", Category: "no response",
+			Description: "GET list never answers: the handler waits until the client gives up.",
+			CaughtBy:    []string{"PRES-LIST-GET-01"},
+			wrap: func(s *Server, next http.Handler) http.Handler {
+				return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					if s.reach(r).endpoint == getList {
+						<-r.Context().Done()
+						return
+					}
+					next.ServeHTTP(w, r)
+				})
+			},
+		},
+		{
+			Name: "status-body-cut-short", Category: "body cut short",
+			Description: "GET status sends half its body, then closes the connection.",
+			CaughtBy:    []string{"PRES-STATUS-GET-01"},
+			wrap: func(s *Server, next http.Handler) http.Handler {
+				return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					if s.reach(r).endpoint != getStatus {
+						next.ServeHTTP(w, r)
+						return
+					}
+					rec := record(next, r)
+					body := rec.body.Bytes()
+					for k, v := range rec.header {
+						w.Header()[k] = v
+					}
+					w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+					w.WriteHeader(rec.status)
+					w.Write(body[:len(body)/2])
+					panic(http.ErrAbortHandler) // net/http closes the connection, mid-body
+				})
+			},
+		},
+		{
+			Name: "status-body-not-json", Category: "body not JSON",
+			Description: "GET status answers 200 with a form-encoded body under application/json.",
+			CaughtBy:    []string{"PRES-STATUS-GET-01"},
+			wrap: func(s *Server, next http.Handler) http.Handler {
+				return rewrite(s, next, getStatus, func(rec *recorder, _ *http.Request, _ reached) {
+					if rec.status == http.StatusOK {
+						rec.body.Reset()
+						rec.body.WriteString("presence=online&last_active_ago=0")
+					}
+				})
+			},
+		},
+
+		// Rate limiting, CORS, routing, paths.
+		{
+			Name: "rate-limit-without-retry-after", Category: "rate limit",
+			Description: "429 responses carry no retry_after_ms.",
+			CaughtBy:    []string{"PRES-GEN-09"},
+			wrap: func(s *Server, next http.Handler) http.Handler {
+				return rewriteAll(next, func(rec *recorder) {
+					if rec.status == http.StatusTooManyRequests {
+						rec.editJSON(func(v any) any {
+							if m, ok := v.(map[string]any); ok {
+								delete(m, "retry_after_ms")
+							}
+							return v
+						})
+					}
+				})
+			},
+		},
+		{
+			Name: "no-cors", Category: "CORS",
+			Description: "No CORS headers, and OPTIONS is a method like any other: 405.",
+			CaughtBy:    []string{"PRES-GEN-07", "PRES-GEN-08"},
+			wrap: func(s *Server, next http.Handler) http.Handler {
+				return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					if r.Method == http.MethodOptions {
+						writeRaw(w, http.StatusMethodNotAllowed, "application/json", `{"errcode":"M_UNRECOGNIZED","error":"method not allowed"}`)
+						return
+					}
+					rec := record(next, r)
+					rec.header.Del("Access-Control-Allow-Origin")
+					rec.sendTo(w)
+				})
+			},
+		},
+		{
+			Name: "wrong-method-404", Category: "routing",
+			Description: "A known path called with a method it does not serve gets 404, as if the path were unknown.",
+			CaughtBy:    []string{"PRES-GEN-05"},
+			wrap: func(s *Server, next http.Handler) http.Handler {
+				return rewriteAll(next, func(rec *recorder) {
+					if rec.status == http.StatusMethodNotAllowed {
+						rec.status = http.StatusNotFound
+						rec.header.Del("Allow")
+					}
+				})
+			},
+		},
+		{
+			Name: "unknown-endpoint-200", Category: "routing",
+			Description: "Unknown paths under the prefix answer 200 {}, as a catch-all route does.",
+			CaughtBy:    []string{"PRES-GEN-04"},
+			wrap: func(s *Server, next http.Handler) http.Handler {
+				return rewriteAll(next, func(rec *recorder) {
+					if rec.status == http.StatusNotFound && strings.Contains(rec.body.String(), "M_UNRECOGNIZED") {
+						rec.status = http.StatusOK
+						rec.body.Reset()
+						rec.body.WriteString("{}")
+					}
+				})
+			},
+		},
+		{
+			Name: "encoded-user-id-refused", Category: "path encoding",
+			Description: "User IDs in paths are not percent-decoded: %40alice%3Aserver is refused as malformed.",
+			CaughtBy:    []string{"PRES-GEN-06"},
+			wrap: func(s *Server, next http.Handler) http.Handler {
+				return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					if p := r.URL.EscapedPath(); strings.Contains(p, "%40") || strings.Contains(p, "%3A") {
+						w.Header()["Content-Type"] = contentTypeJSON
+						w.Header()["Access-Control-Allow-Origin"] = allowAnyOrigin
+						writeError(w, errorf(http.StatusBadRequest, "M_INVALID_PARAM", "userId: not a Matrix user ID"))
+						return
+					}
+					next.ServeHTTP(w, r)
+				})
+			},
+		},
+	}
+}
+
+// editStatus changes the body of every 200 GET status.
+func editStatus(edit func(status map[string]any)) func(*Server, http.Handler) http.Handler {
+	return func(s *Server, next http.Handler) http.Handler {
+		return rewrite(s, next, getStatus, func(rec *recorder, _ *http.Request, _ reached) {
+			if rec.status != http.StatusOK {
+				return
+			}
+			rec.editJSON(func(v any) any {
+				if m, ok := v.(map[string]any); ok {
+					edit(m)
+				}
+				return v
+			})
+		})
+	}
+}
+
+// editList changes the body of every 200 GET list.
+func editList(edit func(v any) any) func(*Server, http.Handler) http.Handler {
+	return func(s *Server, next http.Handler) http.Handler {
+		return rewrite(s, next, getList, func(rec *recorder, _ *http.Request, _ reached) {
+			if rec.status == http.StatusOK {
+				rec.editJSON(edit)
+			}
+		})
+	}
+}
+
+// actAsPathUser serves requests to one endpoint (any, for noEndpoint) as
+// the user in their path would be served, when skip says the server would
+// skip its check.
+func actAsPathUser(on endpoint, skip func(s *Server, r *http.Request) bool) func(*Server, http.Handler) http.Handler {
+	return func(s *Server, next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			at := s.reach(r)
+			applies := at.op != nil && at.op.authenticated && at.userID != "" && (on == noEndpoint || at.endpoint == on)
+			if applies && skip(s, r) && s.serveAs(w, r, at) {
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+// onBody gives a deviation the body of requests to one endpoint: answer
+// may answer them itself (returning true), and change, if given, rewrites
+// the body the reference then sees.
+func onBody(on endpoint, answer func(w http.ResponseWriter, body []byte) bool, change ...func([]byte) []byte) func(*Server, http.Handler) http.Handler {
+	return func(s *Server, next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if s.reach(r).endpoint != on {
+				next.ServeHTTP(w, r)
+				return
+			}
+			body := readAll(r)
+			if answer(w, body) {
+				return
+			}
+			for _, c := range change {
+				body = c(body)
+			}
+			next.ServeHTTP(w, withBody(r, body))
+		})
+	}
+}
+
+// storeLoosely makes PUT status store presence and status_msg values the
+// reference refuses: asText says which, and the text to store.
+func storeLoosely(asText func(v any) (string, bool)) func(*Server, http.Handler) http.Handler {
+	return func(s *Server, next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			at := s.reach(r)
+			if at.endpoint != putStatus {
+				next.ServeHTTP(w, r)
+				return
+			}
+			body := readAll(r)
+			viewer, authErr := s.authenticate(r)
+			var fields map[string]any
+			dec := json.NewDecoder(bytes.NewReader(body))
+			dec.UseNumber()
+			if authErr != nil || viewer.id != at.userID || dec.Decode(&fields) != nil {
+				next.ServeHTTP(w, r)
+				return
+			}
+			presence, loose := asText(fields["presence"])
+			if _, known := at.api.presenceState(presence); !loose || known {
+				next.ServeHTTP(w, r)
+				return
+			}
+			msg, hasMsg := "", false
+			if v, ok := fields["status_msg"]; ok {
+				if msg, hasMsg = v.(string); !hasMsg {
+					text, _ := json.Marshal(v)
+					msg, hasMsg = string(text), true
+				}
+			}
+			viewer.mu.Lock()
+			viewer.presence, viewer.statusMsg, viewer.hasStatusMsg = presence, msg, hasMsg
+			viewer.lastActive = s.clock()
+			viewer.mu.Unlock()
+			writeRaw(w, http.StatusOK, "application/json", "{}")
+		})
+	}
+}
+
+// filterInvites passes POST list on with only the invites keep accepts.
+func filterInvites(keep func(s *Server, id string) bool) func(*Server, http.Handler) http.Handler {
+	return func(s *Server, next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if s.reach(r).endpoint != postList {
+				next.ServeHTTP(w, r)
+				return
+			}
+			body := readAll(r)
+			var diff map[string]json.RawMessage
+			var invite []string
+			if json.Unmarshal(body, &diff) == nil && json.Unmarshal(diff["invite"], &invite) == nil {
+				kept := []string{}
+				for _, id := range invite {
+					if keep(s, id) {
+						kept = append(kept, id)
+					}
+				}
+				diff["invite"], _ = json.Marshal(kept)
+				body, _ = json.Marshal(diff)
+			}
+			next.ServeHTTP(w, withBody(r, body))
+		})
+	}
+}
+
+// integer reads a JSON number decoded with UseNumber.
+func integer(v any) (int64, bool) {
+	n, ok := v.(json.Number)
+	if !ok {
+		return 0, false
+	}
+	i, err := n.Int64()
+	return i, err == nil
+}
