@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"flag"
 	"os"
 	"os/exec"
 	"testing"
@@ -11,6 +12,8 @@ import (
 // one suite per process, so every `mxpresence test` in these tests is a
 // process of its own: this binary, re-executed.
 const runMainEnv = "MXPRESENCE_TEST_RUN_MAIN"
+
+var update = flag.Bool("update", false, "rewrite the README's generated tables from the runs")
 
 func TestMain(m *testing.M) {
 	if os.Getenv(runMainEnv) == "1" {

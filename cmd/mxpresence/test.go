@@ -42,6 +42,7 @@ type testFlags struct {
 	labelFilter                          string
 	procs                                int
 	shard                                string
+	mockFaults, mockVariations           stringList
 }
 
 func runTest(args []string, stdout, stderr io.Writer) int {
@@ -65,6 +66,8 @@ func runTest(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&f.listFormat, "format", "text", "catalogue format for --list: text or markdown")
 	fs.BoolVar(&f.noColor, "no-color", false, "no colour in the progress output")
 	fs.BoolVar(&f.verbose, "v", false, "print every requirement and every exchange as it runs")
+	fs.Var(&f.mockFaults, "mock-fault", "check the bundled mock server with this fault switched on, to watch the suite catch it (repeatable; see serve --list-faults)")
+	fs.Var(&f.mockVariations, "mock-variation", "check the bundled mock server with this legitimate variation switched on (repeatable)")
 	fs.IntVar(&f.procs, "procs", 1, "run the requirements in this many processes at once")
 	fs.StringVar(&f.shard, "shard", "", "run only shard I of N (I/N, 0-based); what --procs gives each process")
 	fs.Usage = func() {
@@ -176,15 +179,52 @@ func (f *testFlags) config(stderr io.Writer) (suite.Config, func(), error) {
 		}
 		cfg.Users = pool
 	}
+	deviations, err := mockDeviations(f.mockFaults, f.mockVariations)
+	if err != nil {
+		return cfg, cleanup, err
+	}
+	if len(deviations) > 0 && cfg.Target != "" {
+		return cfg, cleanup, fmt.Errorf("--mock-fault and --mock-variation apply to the bundled mock server, not to --target")
+	}
 	if cfg.Target == "" {
-		url, stop, err := startMock(mockserver.Options{})
+		url, stop, err := startMock(mockserver.Options{Deviations: deviations})
 		if err != nil {
 			return cfg, cleanup, err
 		}
-		fmt.Fprintf(stderr, "mxpresence test: no --target; checking the bundled mock server at %s\n", url)
+		fmt.Fprintf(stderr, "mxpresence test: no --target; checking the bundled mock server at %s%s\n", url, describeDeviations(deviations))
 		cfg.Target, cleanup = url, stop
 	}
 	return cfg, cleanup, nil
+}
+
+// mockDeviations looks up the faults and variations named on the command
+// line, each in its own list, so a fault cannot be passed off as a variation.
+func mockDeviations(faults, variations []string) ([]mockserver.Deviation, error) {
+	var out []mockserver.Deviation
+	for _, want := range []struct {
+		names []string
+		kind  mockserver.DeviationKind
+	}{{faults, mockserver.Fault}, {variations, mockserver.Variation}} {
+		for _, name := range want.names {
+			d, ok := mockserver.LookupDeviation(name)
+			if !ok || d.Kind != want.kind {
+				return nil, fmt.Errorf("no %s named %q; mxpresence serve --list-faults lists them", want.kind, name)
+			}
+			out = append(out, d)
+		}
+	}
+	return out, nil
+}
+
+func describeDeviations(ds []mockserver.Deviation) string {
+	if len(ds) == 0 {
+		return ""
+	}
+	var names []string
+	for _, d := range ds {
+		names = append(names, d.Kind.String()+" "+d.Name)
+	}
+	return " with " + strings.Join(names, ", ")
 }
 
 func apiVersion(name string) (client.API, error) {

@@ -1,0 +1,226 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/mxpresence/mxpresence/mockserver"
+	"github.com/mxpresence/mxpresence/suite"
+	"github.com/mxpresence/mxpresence/suite/report"
+)
+
+// The suite tests itself against the mock: it must fail against every
+// fault, with the requirements the fault declares among the failures, and
+// pass every legitimate variation at MUST level. Each run is a process of
+// its own (ginkgo runs one suite per process); runs go several at a time.
+
+// concurrentRuns bounds the suite processes at once: each mostly waits on
+// timeouts and settle windows, so more than the cores pays.
+const concurrentRuns = 8
+
+// deviationRun is one suite run against the mock with one deviation on.
+type deviationRun struct {
+	deviation mockserver.Deviation
+	code      int
+	output    string
+	result    *report.Result
+}
+
+func runDeviations(t *testing.T, ds []mockserver.Deviation, args func(mockserver.Deviation) []string) []deviationRun {
+	t.Helper()
+	dir := t.TempDir()
+	runs := make([]deviationRun, len(ds))
+	sem := make(chan struct{}, concurrentRuns)
+	var wg sync.WaitGroup
+	for i, d := range ds {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			jsonPath := filepath.Join(dir, d.Name+".json")
+			code, out, errOut := mxpresence(t, append(args(d), "--json", jsonPath, "--no-color")...)
+			run := deviationRun{deviation: d, code: code, output: out + errOut}
+			if file, err := os.Open(jsonPath); err == nil {
+				run.result, _ = report.ReadJSON(file)
+				file.Close()
+			}
+			runs[i] = run
+		}()
+	}
+	wg.Wait()
+	return runs
+}
+
+// faultArgs runs a fault strictly, so that faults in SHOULD behaviour count,
+// with short timeouts: a fault that never answers is waited for only so long.
+// Slow requirements run only for the faults that declare one.
+func faultArgs(d mockserver.Deviation) []string {
+	args := []string{"test", "--mock-fault", d.Name, "--strict", "--timeout", "500ms", "--settle", "300ms", "--spec-timeout", "20s"}
+	if !slices.ContainsFunc(d.CaughtBy, isSlow) {
+		args = append(args, "--label-filter", "!slow")
+	}
+	return args
+}
+
+func isSlow(id string) bool {
+	for _, r := range suite.Catalogue() {
+		if r.ID == id {
+			return r.Slow
+		}
+	}
+	return false
+}
+
+func TestEveryFaultIsCaught(t *testing.T) {
+	faults := mockserver.Faults()
+	if len(faults) < 30 {
+		t.Errorf("%d faults; the self-test promises at least 30", len(faults))
+	}
+	known := map[string]bool{}
+	for _, r := range suite.Catalogue() {
+		known[r.ID] = true
+	}
+	runs := runDeviations(t, faults, faultArgs)
+	caught := 0
+	for _, run := range runs {
+		d := run.deviation
+		for _, id := range d.CaughtBy {
+			if !known[id] {
+				t.Errorf("fault %s declares %s, which is not in the catalogue", d.Name, id)
+			}
+		}
+		if run.result == nil {
+			t.Errorf("fault %s: no report (exit %d)\n%s", d.Name, run.code, run.output)
+			continue
+		}
+		failed := run.result.WithOutcome(report.Failed)
+		var missed []string
+		for _, id := range d.CaughtBy {
+			if !slices.Contains(failed, id) {
+				missed = append(missed, id)
+			}
+		}
+		switch {
+		case run.code != notConformant:
+			t.Errorf("fault %s: the suite exited %d; it must fail (1)", d.Name, run.code)
+		case len(missed) > 0:
+			t.Errorf("fault %s: not caught by %v, which it declares; failures were %v", d.Name, missed, failed)
+		default:
+			caught++
+		}
+	}
+	t.Logf("kill rate: %d of %d faults caught (%.0f%%)", caught, len(faults), 100*float64(caught)/float64(len(faults)))
+	checkDeviationTables(t, runs, nil)
+}
+
+func TestEveryVariationPasses(t *testing.T) {
+	variations := mockserver.Variations()
+	if len(variations) < 4 {
+		t.Errorf("%d variations; the self-test promises at least 4", len(variations))
+	}
+	runs := runDeviations(t, variations, func(d mockserver.Deviation) []string {
+		return []string{"test", "--mock-variation", d.Name, "--timeout", "2s"}
+	})
+	for _, run := range runs {
+		if run.result == nil {
+			t.Errorf("variation %s: no report (exit %d)\n%s", run.deviation.Name, run.code, run.output)
+			continue
+		}
+		if failed := run.result.WithOutcome(report.Failed); run.code != conformant || len(failed) > 0 {
+			t.Errorf("variation %s: exit %d, MUST failures %v; a legitimate variation must pass\n%s", run.deviation.Name, run.code, failed, run.output)
+		}
+	}
+	checkDeviationTables(t, nil, runs)
+}
+
+// The README's table of faults and variations, and mockserver/FAULTS.md,
+// are generated from these runs; each test checks its half.
+const (
+	faultsBegin     = "<!-- generated: faults -->"
+	variationsBegin = "<!-- generated: variations -->"
+	generatedEnd    = "<!-- end generated -->"
+)
+
+func checkDeviationTables(t *testing.T, faultRuns, variationRuns []deviationRun) {
+	t.Helper()
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	begin, table := faultsBegin, ""
+	if faultRuns != nil {
+		table = faultTable(faultRuns)
+	} else {
+		begin, table = variationsBegin, variationTable(variationRuns)
+	}
+	t.Logf("%s\n%s", begin, table)
+	updated, err := replaceSection(string(readme), begin, table)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if *update {
+		if err := os.WriteFile("../../README.md", []byte(updated), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	if updated != string(readme) {
+		t.Errorf("the README's table after %s is not what the runs gave; run: go test ./cmd/mxpresence -run 'TestEvery(Fault|Variation)' -update\n\n%s", begin, table)
+	}
+}
+
+func faultTable(runs []deviationRun) string {
+	var b bytes.Buffer
+	b.WriteString("| fault | kind of break | what the server does wrong | caught by (declared, and checked) | requirements failed in all |\n|---|---|---|---|---|\n")
+	for _, run := range runs {
+		d := run.deviation
+		failed := "(no report)"
+		if run.result != nil {
+			failed = fmt.Sprint(len(run.result.WithOutcome(report.Failed)))
+		}
+		fmt.Fprintf(&b, "| `%s` | %s | %s | %s | %s |\n", d.Name, d.Category, cell(d.Description), strings.Join(d.CaughtBy, ", "), failed)
+	}
+	return b.String()
+}
+
+func variationTable(runs []deviationRun) string {
+	var b bytes.Buffer
+	b.WriteString("| variation | what the server does | SHOULD warnings it earns | not run |\n|---|---|---|---|\n")
+	list := func(ids []string) string {
+		if len(ids) == 0 {
+			return "none"
+		}
+		return strings.Join(ids, ", ")
+	}
+	for _, run := range runs {
+		warned, skipped := "(no report)", ""
+		if run.result != nil {
+			warned, skipped = list(run.result.WithOutcome(report.Warned)), list(run.result.WithOutcome(report.Skipped))
+		}
+		fmt.Fprintf(&b, "| `%s` | %s | %s | %s |\n", run.deviation.Name, cell(run.deviation.Description), warned, skipped)
+	}
+	return b.String()
+}
+
+func cell(s string) string { return strings.ReplaceAll(s, "|", `\|`) }
+
+// replaceSection puts body between the begin marker and the next end marker.
+func replaceSection(doc, begin, body string) (string, error) {
+	start := strings.Index(doc, begin)
+	if start < 0 {
+		return "", fmt.Errorf("README.md has no %s marker", begin)
+	}
+	start += len(begin)
+	end := strings.Index(doc[start:], generatedEnd)
+	if end < 0 {
+		return "", fmt.Errorf("README.md has no %s after %s", generatedEnd, begin)
+	}
+	return doc[:start] + "\n" + body + doc[start+end:], nil
+}
