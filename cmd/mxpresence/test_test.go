@@ -1,11 +1,15 @@
 package main
 
 import (
+	"bufio"
 	"encoding/xml"
+	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/mxpresence/mxpresence/suite"
@@ -100,5 +104,42 @@ func TestUnreachableTargetCannotRun(t *testing.T) {
 	code, _, errOut := mxpresence(t, "test", "--target", "http://127.0.0.1:1", "--timeout", "1s")
 	if code != 2 || !strings.Contains(errOut, "cannot provision a user on http://127.0.0.1:1") {
 		t.Errorf("exit %d, stderr %q", code, errOut)
+	}
+}
+
+// The suite passes against a separately started `mxpresence serve`, once in
+// one process and once in three, and again against the same server: every
+// run registers fresh users, so runs never meet.
+func TestTestAgainstASeparateServe(t *testing.T) {
+	serve := exec.Command(os.Args[0], "serve", "--addr", "127.0.0.1:0")
+	serve.Env = append(os.Environ(), runMainEnv+"=1")
+	out, err := serve.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := serve.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		serve.Process.Signal(syscall.SIGTERM)
+		serve.Wait()
+	}()
+	target := ""
+	sc := bufio.NewScanner(out)
+	for sc.Scan() {
+		if i := strings.Index(sc.Text(), "http://127.0.0.1:"); i >= 0 {
+			target = strings.Fields(sc.Text()[i:])[0]
+			break
+		}
+	}
+	go io.Copy(io.Discard, out)
+	if target == "" {
+		t.Fatal("serve printed no address")
+	}
+	for _, args := range [][]string{{}, {"--procs", "3"}, {}} {
+		code, stdout, stderr := mxpresence(t, append([]string{"test", "--target", target, "--no-color"}, args...)...)
+		if code != 0 || !strings.Contains(stdout, "VERDICT: PASS") {
+			t.Errorf("test --target %s %v: exit %d\n%s\n%s", target, args, code, stdout, stderr)
+		}
 	}
 }
