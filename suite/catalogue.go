@@ -16,11 +16,12 @@ func WriteCatalogueMarkdown(w io.Writer) error {
 	b.WriteString("# Requirements catalogue\n\n")
 	b.WriteString("Generated from the suite's code by `go test ./suite -run TestCatalogueIsCurrent -update`; do not edit.\n")
 	b.WriteString("`mxpresence test --list` prints the same.\n\n")
-	fmt.Fprintf(&b, "%d requirements: %d MUST, %d SHOULD. Labels for `--label-filter`: the level (`MUST`, `SHOULD`), ", len(reqs), count(reqs, Must), count(reqs, Should))
+	fmt.Fprintf(&b, "%d requirements: %d MUST, %d SHOULD. A run reports a requirement that does not hold for its API version as not applicable. ", len(reqs), count(reqs, Must), count(reqs, Should))
+	b.WriteString("Labels for `--label-filter`: the level (`MUST`, `SHOULD`), ")
 	b.WriteString("the endpoint (`status`, `list`, `general`), the method (`GET`, `PUT`, `POST`) and `slow`.\n")
 	for _, endpoint := range Endpoints {
 		fmt.Fprintf(&b, "\n## %s\n\n", endpoint)
-		b.WriteString("| ID | level | requirement | basis |\n|---|---|---|---|\n")
+		b.WriteString("| ID | level | versions | requirement | basis |\n|---|---|---|---|---|\n")
 		for _, r := range reqs {
 			if r.Endpoint != endpoint {
 				continue
@@ -29,7 +30,7 @@ func WriteCatalogueMarkdown(w io.Writer) error {
 			if r.Slow {
 				level += " (slow)"
 			}
-			fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", r.ID, level, cell(r.Text), cell(r.Basis))
+			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", r.ID, level, r.VersionsText(), cell(r.Text), cell(r.Basis))
 		}
 	}
 	_, err := io.WriteString(w, b.String())
@@ -44,7 +45,7 @@ func WriteCatalogueText(w io.Writer) error {
 		if r.Slow {
 			slow = ", slow"
 		}
-		if _, err := fmt.Fprintf(w, "%s  %s  %s%s\n    %s\n    basis: %s\n\n", r.ID, r.Level, r.Endpoint, slow, r.Text, r.Basis); err != nil {
+		if _, err := fmt.Fprintf(w, "%s  %s  %s%s  (versions: %s)\n    %s\n    basis: %s\n\n", r.ID, r.Level, r.Endpoint, slow, r.VersionsText(), r.Text, r.Basis); err != nil {
 			return err
 		}
 	}

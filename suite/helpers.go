@@ -47,6 +47,21 @@ func changeList(t T, u *client.Session, change client.ListChange) {
 	t.Expect(ex).To(match.HaveStatus(http.StatusOK), "%s changing their own presence list", u.UserID)
 }
 
+// letSee makes viewer one who may see target's presence, the way the API
+// version grants it: on viewer's presence list (v1), or in a room both have
+// joined (r0, v3).
+func letSee(t T, viewer, target *client.Session) {
+	api := viewer.Client().API()
+	if api.Visibility == client.ByPresenceList {
+		changeList(t, viewer, client.ListChange{Invite: []string{target.UserID}})
+		return
+	}
+	roomID, ex, err := viewer.CreateRoom(t.Context(), target.UserID)
+	t.Expect(err).NotTo(gomega.HaveOccurred(), "%s creating a room with %s\n\n%s", viewer.UserID, target.UserID, ex)
+	ex, err = target.JoinRoom(t.Context(), roomID)
+	t.Expect(err).NotTo(gomega.HaveOccurred(), "%s joining %s\n\n%s", target.UserID, roomID, ex)
+}
+
 // listedUsers lists the user IDs on a presence list, in order.
 func listedUsers(events []client.PresenceEvent) []string {
 	ids := make([]string, 0, len(events))

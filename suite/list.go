@@ -15,7 +15,7 @@ func listPostRequirements(r registrar) {
 	const endpoint = EndpointPostList
 
 	r.require(Requirement{
-		ID: "PRES-LIST-POST-01", Level: Must, Endpoint: endpoint,
+		ID: "PRES-LIST-POST-01", Level: Must, Endpoint: endpoint, Versions: v1Only,
 		Text:  "Inviting a user MUST answer 200 with a JSON object and add one m.presence event to the inviter's list whose content.user_id is that user and whose content.presence is theirs.",
 		Basis: `invite: "A list of user IDs to add to the list."; GET 200: "A list of presence events for this list."`,
 	}, func(s *Spec) {
@@ -30,7 +30,7 @@ func listPostRequirements(r registrar) {
 	})
 
 	r.require(Requirement{
-		ID: "PRES-LIST-POST-02", Level: Must, Endpoint: endpoint,
+		ID: "PRES-LIST-POST-02", Level: Must, Endpoint: endpoint, Versions: v1Only,
 		Text:  "Dropping a user MUST remove them from the list, leaving the others.",
 		Basis: `drop: "A list of user IDs to remove from the list."`,
 	}, func(s *Spec) {
@@ -44,7 +44,7 @@ func listPostRequirements(r registrar) {
 	})
 
 	r.require(Requirement{
-		ID: "PRES-LIST-POST-03", Level: Must, Endpoint: endpoint,
+		ID: "PRES-LIST-POST-03", Level: Must, Endpoint: endpoint, Versions: v1Only,
 		Text:  "Inviting a user already on the list MUST NOT add them twice.",
 		Basis: "The list holds users; a user is on it or not.",
 	}, func(s *Spec) {
@@ -56,7 +56,7 @@ func listPostRequirements(r registrar) {
 	})
 
 	r.require(Requirement{
-		ID: "PRES-LIST-POST-04", Level: Must, Endpoint: endpoint,
+		ID: "PRES-LIST-POST-04", Level: Must, Endpoint: endpoint, Versions: v1Only,
 		Text:  "One request that both invites and drops MUST apply both.",
 		Basis: "presence_diff: invite and drop are properties of one body.",
 	}, func(s *Spec) {
@@ -69,7 +69,7 @@ func listPostRequirements(r registrar) {
 	})
 
 	r.require(Requirement{
-		ID: "PRES-LIST-POST-05", Level: Must, Endpoint: endpoint,
+		ID: "PRES-LIST-POST-05", Level: Must, Endpoint: endpoint, Versions: v1Only,
 		Text:  "A request to change another user's list MUST be refused with a 4xx status, and that list MUST NOT change.",
 		Basis: "The operation declares security: accessToken; the list is its owner's.",
 	}, func(s *Spec) {
@@ -82,7 +82,7 @@ func listPostRequirements(r registrar) {
 	})
 
 	r.require(Requirement{
-		ID: "PRES-LIST-POST-06", Level: Should, Endpoint: endpoint,
+		ID: "PRES-LIST-POST-06", Level: Should, Endpoint: endpoint, Versions: v1Only,
 		Text:  "A request to change another user's list SHOULD be refused with 403 M_FORBIDDEN.",
 		Basis: "The Matrix error code for an authenticated user doing what they may not is M_FORBIDDEN, with 403.",
 	}, func(s *Spec) {
@@ -92,7 +92,7 @@ func listPostRequirements(r registrar) {
 	})
 
 	r.require(Requirement{
-		ID: "PRES-LIST-POST-07", Level: Must, Endpoint: endpoint,
+		ID: "PRES-LIST-POST-07", Level: Must, Endpoint: endpoint, Versions: v1Only,
 		Text:  "A change without an access token MUST be refused with a 4xx status and change nothing.",
 		Basis: "The operation declares security: accessToken.",
 	}, func(s *Spec) {
@@ -103,7 +103,7 @@ func listPostRequirements(r registrar) {
 	})
 
 	r.require(Requirement{
-		ID: "PRES-LIST-POST-08", Level: Should, Endpoint: endpoint,
+		ID: "PRES-LIST-POST-08", Level: Should, Endpoint: endpoint, Versions: v1Only,
 		Text:  "A change without an access token SHOULD be refused with 401 M_MISSING_TOKEN.",
 		Basis: "The Matrix error code for a request that needs a token and has none is M_MISSING_TOKEN, with 401.",
 	}, func(s *Spec) {
@@ -113,7 +113,7 @@ func listPostRequirements(r registrar) {
 	})
 
 	r.require(Requirement{
-		ID: "PRES-LIST-POST-09", Level: Must, Endpoint: endpoint,
+		ID: "PRES-LIST-POST-09", Level: Must, Endpoint: endpoint, Versions: v1Only,
 		Text:  "A body that is not JSON, not an object, or has invite or drop of the wrong type MUST be refused with a 4xx Matrix error and change nothing, not even its valid part.",
 		Basis: "presence_diff: type: object; invite and drop: arrays of strings.",
 	}, func(s *Spec) {
@@ -129,7 +129,7 @@ func listPostRequirements(r registrar) {
 	})
 
 	r.require(Requirement{
-		ID: "PRES-LIST-POST-10", Level: Should, Endpoint: endpoint,
+		ID: "PRES-LIST-POST-10", Level: Should, Endpoint: endpoint, Versions: v1Only,
 		Text:  "A refused list body SHOULD get 400 with M_NOT_JSON when it is not JSON and M_BAD_JSON when it is JSON of the wrong shape.",
 		Basis: "The Matrix error codes M_NOT_JSON and M_BAD_JSON, with 400.",
 	}, func(s *Spec) {
@@ -142,7 +142,7 @@ func listPostRequirements(r registrar) {
 	})
 
 	r.require(Requirement{
-		ID: "PRES-LIST-POST-11", Level: Should, Endpoint: endpoint,
+		ID: "PRES-LIST-POST-11", Level: Should, Endpoint: endpoint, Versions: v1Only,
 		Text:  "Inviting a string that is not a user ID SHOULD be refused with 400 M_INVALID_PARAM, and the rest of the request SHOULD NOT be applied.",
 		Basis: "invite holds user IDs; the Matrix error code for a malformed parameter is M_INVALID_PARAM.",
 	}, func(s *Spec) {
@@ -153,7 +153,7 @@ func listPostRequirements(r registrar) {
 	})
 
 	r.require(Requirement{
-		ID: "PRES-LIST-POST-12", Level: Should, Endpoint: endpoint,
+		ID: "PRES-LIST-POST-12", Level: Should, Endpoint: endpoint, Versions: v1Only,
 		Text:  "Inviting a user who does not exist SHOULD be refused with 404 M_NOT_FOUND, and the rest of the request SHOULD NOT be applied.",
 		Basis: "There is no presence to follow for a user who does not exist.",
 	}, func(s *Spec) {
@@ -164,7 +164,7 @@ func listPostRequirements(r registrar) {
 	})
 
 	r.require(Requirement{
-		ID: "PRES-LIST-POST-13", Level: Should, Endpoint: endpoint,
+		ID: "PRES-LIST-POST-13", Level: Should, Endpoint: endpoint, Versions: v1Only,
 		Text:  "Dropping a user who is not on the list SHOULD succeed and change nothing.",
 		Basis: "After the request the user is not on the list, which is what was asked.",
 	}, func(s *Spec) {
@@ -180,7 +180,7 @@ func listGetRequirements(r registrar) {
 	const endpoint = EndpointGetList
 
 	r.require(Requirement{
-		ID: "PRES-LIST-GET-01", Level: Must, Endpoint: endpoint,
+		ID: "PRES-LIST-GET-01", Level: Must, Endpoint: endpoint, Versions: v1Only,
 		Text:  "A new user's presence list MUST be an empty JSON array.",
 		Basis: "200: type: array, one presence event per user on the list.",
 	}, func(s *Spec) {
@@ -189,7 +189,7 @@ func listGetRequirements(r registrar) {
 	})
 
 	r.require(Requirement{
-		ID: "PRES-LIST-GET-02", Level: Must, Endpoint: endpoint,
+		ID: "PRES-LIST-GET-02", Level: Must, Endpoint: endpoint, Versions: v1Only,
 		Text:  "Every entry MUST be an m.presence event: type m.presence, and content with the user_id, a presence the spec enumerates and, when given, a non-negative integer last_active_ago.",
 		Basis: "200 items: core event schema; the m.presence event schema requires content.user_id and content.presence.",
 	}, func(s *Spec) {
@@ -208,7 +208,7 @@ func listGetRequirements(r registrar) {
 	})
 
 	r.require(Requirement{
-		ID: "PRES-LIST-GET-03", Level: Must, Endpoint: endpoint,
+		ID: "PRES-LIST-GET-03", Level: Must, Endpoint: endpoint, Versions: v1Only,
 		Text:  "The list MUST follow its users: after a listed user changes their presence, the list MUST report the new one.",
 		Basis: `"Retrieve a list of presence events for every user on this list."`,
 	}, func(s *Spec) {
@@ -223,7 +223,7 @@ func listGetRequirements(r registrar) {
 	})
 
 	r.require(Requirement{
-		ID: "PRES-LIST-GET-04", Level: Should, Endpoint: endpoint,
+		ID: "PRES-LIST-GET-04", Level: Should, Endpoint: endpoint, Versions: v1Only,
 		Text:  "Reading another user's presence list SHOULD be refused with 403 M_FORBIDDEN: whom a user follows is theirs to know.",
 		Basis: "The seed declares no security for this operation; a list reveals its owner's contacts.",
 	}, func(s *Spec) {

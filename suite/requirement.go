@@ -2,11 +2,10 @@ package suite
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/onsi/ginkgo/v2"
-
-	"github.com/mxpresence/mxpresence/suite/client"
 )
 
 // Level is how strongly a requirement binds, in RFC 2119 words.
@@ -46,6 +45,30 @@ type Requirement struct {
 	Basis string
 	// Slow marks requirements that must wait for time to pass.
 	Slow bool
+	// Versions lists the API versions the requirement holds for; nil means
+	// all of them.
+	Versions []string
+}
+
+// Version sets for requirements that hold for some versions only.
+var (
+	// v1Only: presence lists, removed in r0.5.0.
+	v1Only = []string{"v1"}
+	// sinceR0: rules r0 introduced and v3 kept.
+	sinceR0 = []string{"r0", "v3"}
+)
+
+// AppliesTo reports whether the requirement holds for an API version.
+func (r Requirement) AppliesTo(version string) bool {
+	return r.Versions == nil || slices.Contains(r.Versions, version)
+}
+
+// VersionsText names the versions the requirement holds for.
+func (r Requirement) VersionsText() string {
+	if r.Versions == nil {
+		return "all"
+	}
+	return strings.Join(r.Versions, ", ")
 }
 
 // labels are ginkgo labels: endpoint (status, list, general), method,
@@ -70,13 +93,3 @@ func (r Requirement) labels() ginkgo.Labels {
 }
 
 func (r Requirement) String() string { return fmt.Sprintf("%s [%s] %s", r.ID, r.Level, r.Text) }
-
-// operationOf maps an endpoint to its API operation.
-func operationOf(e Endpoint) (client.Operation, bool) {
-	for _, op := range []client.Operation{client.PutStatus, client.GetStatus, client.PostList, client.GetList} {
-		if op.String() == string(e) {
-			return op, true
-		}
-	}
-	return client.Operation{}, false
-}

@@ -90,15 +90,21 @@ func Run(cfg Config, t ginkgo.GinkgoTestingT) (*report.Result, error) {
 	byText := map[string]Requirement{}
 	order := map[string]int{} // ginkgo shuffles specs; reports follow the catalogue
 	index := 0
+	var notApplicable []report.Entry
 	define(registerFunc(func(req Requirement, body func(*Spec)) {
 		i := index
 		index++
 		if !cfg.Shard.holds(i) {
 			return
 		}
+		order[req.ID] = i
+		if !req.AppliesTo(cfg.API.Name) {
+			notApplicable = append(notApplicable, report.Entry{ID: req.ID, Level: string(req.Level), Endpoint: string(req.Endpoint), Text: req.Text,
+				Outcome: report.NotApplicable, Reason: fmt.Sprintf("holds for %s, not %s", req.VersionsText(), cfg.API.Name)})
+			return
+		}
 		text := req.ID + ": " + req.Text
 		byText[text] = req
-		order[req.ID] = i
 		ginkgo.It(text, req.labels(), func(ctx ginkgo.SpecContext) {
 			defer recoverSoftFailure()
 			body(r.newSpec(ctx, req))
@@ -123,6 +129,7 @@ func Run(cfg Config, t ginkgo.GinkgoTestingT) (*report.Result, error) {
 	reporterConfig.Verbose = cfg.Verbose
 	ginkgo.RunSpecs(t, fmt.Sprintf("Matrix presence API conformance (%s)", cfg.API.Name), suiteConfig, reporterConfig)
 	result.Duration = time.Since(result.Started)
+	result.Entries = append(result.Entries, notApplicable...)
 	slices.SortFunc(result.Entries, func(a, b report.Entry) int { return order[a.ID] - order[b.ID] })
 	return result, nil
 }

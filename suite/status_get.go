@@ -45,12 +45,12 @@ func statusGetRequirements(r registrar) {
 
 	r.require(Requirement{
 		ID: "PRES-STATUS-GET-04", Level: Must, Endpoint: endpoint,
-		Text:  "A user MUST be able to read the status of a user on their presence list, as that user set it.",
-		Basis: "Presence lists are how a v1 user subscribes to others' presence; 404 is for users not exposing presence to the reader.",
+		Text:  "A user MUST be able to read, as it was set, the status of a user whose presence they may see: one on their presence list (v1), one they share a room with (r0, v3).",
+		Basis: "v1 users follow presence through presence lists; from r0, presence is shared with the users one shares a room with.",
 	}, func(s *Spec) {
 		alice, bob := s.NewUser(), s.NewUser()
 		setStatus(s, bob, "online", "visible to friends")
-		changeList(s, alice, client.ListChange{Invite: []string{bob.UserID}})
+		letSee(s, alice, bob)
 		awaitStatus(s, alice, bob.UserID, "bob's presence online with his status_msg", func(st client.Status) bool {
 			return st.Presence == "online" && st.StatusMsg != nil && *st.StatusMsg == "visible to friends"
 		})
@@ -124,10 +124,32 @@ func statusGetRequirements(r registrar) {
 	r.require(Requirement{
 		ID: "PRES-STATUS-GET-09", Level: Should, Endpoint: endpoint,
 		Text:  "Reading a status without an access token SHOULD be refused with 401 M_MISSING_TOKEN: who may see a status depends on who asks.",
-		Basis: "The seed declares no security for this operation; every later version requires a token.",
+		Basis: "v1 declares no security for this operation; r0 and v3 require a token (PRES-STATUS-GET-10).",
 	}, func(s *Spec) {
 		alice := s.NewUser()
 		ex := s.Anonymous().GetStatus(s.Context(), alice.UserID)
 		s.Expect(ex).To(match.BeMatrixError(http.StatusUnauthorized, "M_MISSING_TOKEN"))
+	})
+
+	r.require(Requirement{
+		ID: "PRES-STATUS-GET-10", Level: Must, Endpoint: endpoint, Versions: sinceR0,
+		Text:  "Reading a status without an access token MUST be refused with a 4xx status.",
+		Basis: "From r0 the operation declares security: accessToken.",
+	}, func(s *Spec) {
+		alice := s.NewUser()
+		setStatus(s, alice, "online", "members only")
+		ex := s.Anonymous().GetStatus(s.Context(), alice.UserID)
+		s.Expect(ex).To(match.BeRejected())
+	})
+
+	r.require(Requirement{
+		ID: "PRES-STATUS-GET-11", Level: Should, Endpoint: endpoint, Versions: sinceR0,
+		Text:  "GET status SHOULD report currently_active, a boolean, true for a user who is online and was just active.",
+		Basis: "200: currently_active: type: boolean, \"Whether the user is currently active\".",
+	}, func(s *Spec) {
+		alice := s.NewUser()
+		setStatus(s, alice, "online")
+		st := statusOf(s, alice, alice.UserID)
+		s.Expect(st.CurrentlyActive).To(gomega.HaveValue(gomega.BeTrue()), "currently_active of a user who has just set themself online")
 	})
 }

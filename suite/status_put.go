@@ -17,7 +17,7 @@ func statusPutRequirements(r registrar) {
 	r.require(Requirement{
 		ID: "PRES-STATUS-PUT-01", Level: Must, Endpoint: endpoint,
 		Text:  "The server MUST accept each presence state the spec enumerates with 200 and a JSON object, and a GET MUST then report that state.",
-		Basis: `presenceState.presence: enum ["online", "offline", "unavailable", "free_for_chat"]; 200: "The new presence state was set."`,
+		Basis: `presenceState.presence: enum, online, offline and unavailable (v1 adds free_for_chat); 200: "The new presence state was set."`,
 	}, func(s *Spec) {
 		alice := s.NewUser()
 		for _, presence := range presenceStates(s.Client().API()) {
@@ -196,6 +196,19 @@ func statusPutRequirements(r registrar) {
 		awaitStatus(s, alice, alice.UserID, "a last_active_ago smaller than before the PUT", func(st client.Status) bool {
 			return st.LastActiveAgo != nil && *st.LastActiveAgo < *before.LastActiveAgo
 		})
+	})
+
+	r.require(Requirement{
+		ID: "PRES-STATUS-PUT-19", Level: Must, Endpoint: endpoint, Versions: sinceR0,
+		Text:  "free_for_chat, which r0.2.0 removed from the presence states, MUST be refused with a 4xx Matrix error and change nothing.",
+		Basis: "presenceState.presence: enum [online, offline, unavailable] since r0.2.0.",
+	}, func(s *Spec) {
+		alice := s.NewUser()
+		setStatus(s, alice, "online", "before")
+		before := state(statusOf(s, alice, alice.UserID))
+		ex := alice.SetStatus(s.Context(), alice.UserID, client.StatusUpdate{Presence: "free_for_chat"})
+		s.Expect(ex).To(gomega.And(match.BeRejected(), match.HaveMatrixErrorBody()))
+		s.Expect(state(statusOf(s, alice, alice.UserID))).To(gomega.Equal(before))
 	})
 
 	r.require(Requirement{

@@ -36,12 +36,36 @@ func NewRegistration() *Registration {
 
 // NewUser registers the next user of the run.
 func (r *Registration) NewUser(ctx context.Context, c *client.Client) (*client.Session, error) {
-	localpart := fmt.Sprintf("mxp-%s-%d", r.runID, r.next.Add(1))
-	s, ex, err := c.Register(ctx, localpart, r.password)
+	s, ex, err := c.Register(ctx, r.nextLocalpart(), r.password)
 	if err != nil {
 		return nil, fmt.Errorf("%w\n\n%s", err, ex)
 	}
 	return s, nil
+}
+
+// SharedSecret provisions users through shared-secret admin registration,
+// for servers whose open registration is closed.
+type SharedSecret struct {
+	secret string
+	reg    *Registration // for the run ID and password
+}
+
+// NewSharedSecret returns a source that registers users with the secret.
+func NewSharedSecret(secret string) *SharedSecret {
+	return &SharedSecret{secret: secret, reg: NewRegistration()}
+}
+
+// NewUser registers the next user of the run with the shared secret.
+func (s *SharedSecret) NewUser(ctx context.Context, c *client.Client) (*client.Session, error) {
+	sess, ex, err := c.RegisterWithSharedSecret(ctx, s.secret, s.reg.nextLocalpart(), s.reg.password)
+	if err != nil {
+		return nil, fmt.Errorf("%w\n\n%s", err, ex)
+	}
+	return sess, nil
+}
+
+func (r *Registration) nextLocalpart() string {
+	return fmt.Sprintf("mxp-%s-%d", r.runID, r.next.Add(1))
 }
 
 // Pool hands out pre-made users from a file, for servers where the suite
@@ -107,7 +131,7 @@ func (p *Pool) NewUser(ctx context.Context, c *client.Client) (*client.Session, 
 	if ex := s.SetStatus(ctx, u.userID, client.StatusUpdate{Presence: "offline"}); ex.Status() != http.StatusOK {
 		return nil, fmt.Errorf("reset %s: cannot set presence\n\n%s", u.userID, ex)
 	}
-	if c.API().Document.Operation(client.GetList.Method, client.GetList.Path) != nil {
+	if c.API().Has(client.GetList) {
 		ex := s.GetList(ctx, u.userID)
 		events, err := client.DecodeList(ex)
 		if err != nil {

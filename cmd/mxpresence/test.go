@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -43,6 +44,7 @@ type testFlags struct {
 	procs                                int
 	shard                                string
 	mockFaults, mockVariations           stringList
+	sharedSecret                         string
 }
 
 func runTest(args []string, stdout, stderr io.Writer) int {
@@ -50,7 +52,8 @@ func runTest(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("test", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&f.target, "target", "", "homeserver base URL, e.g. http://127.0.0.1:8008 (default: start the bundled mock server on a free loopback port)")
-	fs.StringVar(&f.apiName, "api", "v1", "API version to test: v1")
+	fs.StringVar(&f.apiName, "api", "v1", "API version to test: v1, r0, v3, or auto (the newest the server's /_matrix/client/versions offers)")
+	fs.StringVar(&f.sharedSecret, "shared-secret", os.Getenv("MXPRESENCE_SHARED_SECRET"), "register users through shared-secret admin registration (/_synapse/admin/v1/register) with this secret, for servers with closed registration (default $MXPRESENCE_SHARED_SECRET)")
 	fs.StringVar(&f.usersFile, "users-file", "", `pre-made users, one "@user:server ACCESS_TOKEN" per line (default: register fresh users)`)
 	fs.DurationVar(&f.timeout, "timeout", 10*time.Second, "timeout of each request")
 	fs.DurationVar(&f.specTimeout, "spec-timeout", time.Minute, "timeout of each requirement")
@@ -144,12 +147,8 @@ func listCatalogue(format string, stdout, stderr io.Writer) int {
 // mock server when there is no target; cleanup stops it.
 func (f *testFlags) config(stderr io.Writer) (suite.Config, func(), error) {
 	cleanup := func() {}
-	api, err := apiVersion(f.apiName)
-	if err != nil {
-		return suite.Config{}, cleanup, err
-	}
 	cfg := suite.Config{
-		Target: f.target, API: api, Timeout: f.timeout, SpecTimeout: f.specTimeout, Settle: f.settle,
+		Target: f.target, Timeout: f.timeout, SpecTimeout: f.specTimeout, Settle: f.settle,
 		Strict: f.strict, Focus: f.focus, Skip: f.skip, LabelFilter: f.labelFilter,
 		NoColor: f.noColor, Verbose: f.verbose,
 	}
@@ -162,22 +161,14 @@ func (f *testFlags) config(stderr io.Writer) (suite.Config, func(), error) {
 	if f.procs < 1 {
 		return cfg, cleanup, fmt.Errorf("--procs %d: want at least 1", f.procs)
 	}
+	var err error
 	if f.skipFile != "" {
 		if cfg.KnownFailures, err = readSkipFile(f.skipFile); err != nil {
 			return cfg, cleanup, err
 		}
 	}
-	if f.usersFile != "" {
-		file, err := os.Open(f.usersFile)
-		if err != nil {
-			return cfg, cleanup, err
-		}
-		defer file.Close()
-		pool, err := suite.ReadPool(file)
-		if err != nil {
-			return cfg, cleanup, err
-		}
-		cfg.Users = pool
+	if cfg.Users, err = f.userSource(cfg.Shard); err != nil {
+		return cfg, cleanup, err
 	}
 	deviations, err := mockDeviations(f.mockFaults, f.mockVariations)
 	if err != nil {
@@ -194,7 +185,81 @@ func (f *testFlags) config(stderr io.Writer) (suite.Config, func(), error) {
 		fmt.Fprintf(stderr, "mxpresence test: no --target; checking the bundled mock server at %s%s\n", url, describeDeviations(deviations))
 		cfg.Target, cleanup = url, stop
 	}
+	if cfg.API, err = resolveAPI(f.apiName, cfg.Target, f.timeout); err != nil {
+		return cfg, cleanup, err
+	}
+	if f.apiName == "auto" {
+		fmt.Fprintf(stderr, "mxpresence test: --api auto: the server's newest version is %s\n", cfg.API.Name)
+	}
 	return cfg, cleanup, nil
+}
+
+// userSource picks how users are provisioned: pre-made ones from a file,
+// shared-secret registration, or open registration.
+func (f *testFlags) userSource(shard suite.Shard) (suite.UserSource, error) {
+	switch {
+	case f.usersFile != "" && f.sharedSecret != "":
+		return nil, errors.New("give --users-file or --shared-secret, not both")
+	case f.sharedSecret != "":
+		return suite.NewSharedSecret(f.sharedSecret), nil
+	case f.usersFile == "":
+		return nil, nil // registration, the default
+	}
+	file, err := os.Open(f.usersFile)
+	if err != nil {
+		return nil, err
+	}
+	defer file.Close()
+	pool, err := suite.ReadPool(file)
+	if err != nil {
+		return nil, err
+	}
+	if shard.Total > 1 {
+		return pool.Shard(shard.Index, shard.Total)
+	}
+	return pool, nil
+}
+
+// resolveAPI turns --api into the version under test; auto asks the
+// server's /_matrix/client/versions and takes the newest it offers.
+func resolveAPI(name, target string, timeout time.Duration) (client.API, error) {
+	if name != "auto" {
+		if !slices.Contains(client.Versions, name) {
+			return client.API{}, fmt.Errorf("--api %q: want one of %s, or auto", name, strings.Join(client.Versions, ", "))
+		}
+		return client.ForVersion(name)
+	}
+	probe, err := client.ForVersion("v1")
+	if err != nil {
+		return client.API{}, err
+	}
+	c, err := client.New(target, probe, client.Options{Timeout: timeout})
+	if err != nil {
+		return client.API{}, err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	supported, _, err := c.SupportedVersions(ctx)
+	if err != nil {
+		// Servers that predate /versions speak v1.
+		return client.ForVersion("v1")
+	}
+	return client.ForVersion(newestAPI(supported))
+}
+
+// newestAPI maps spec versions ("r0.6.1", "v1.1") to the newest API version
+// the suite tests: v3 for any v1.x release, r0 for any r0.x, else v1.
+func newestAPI(supported []string) string {
+	newest := "v1"
+	for _, v := range supported {
+		switch {
+		case strings.HasPrefix(v, "v1."):
+			return "v3"
+		case strings.HasPrefix(v, "r0."):
+			newest = "r0"
+		}
+	}
+	return newest
 }
 
 // mockDeviations looks up the faults and variations named on the command
@@ -225,14 +290,6 @@ func describeDeviations(ds []mockserver.Deviation) string {
 		names = append(names, d.Kind.String()+" "+d.Name)
 	}
 	return " with " + strings.Join(names, ", ")
-}
-
-func apiVersion(name string) (client.API, error) {
-	switch name {
-	case "v1":
-		return client.V1()
-	}
-	return client.API{}, fmt.Errorf("--api %q: this build tests v1", name)
 }
 
 // startMock serves the mock on a free loopback port.

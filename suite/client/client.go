@@ -77,12 +77,18 @@ type Request struct {
 	// Path is a path relative to the API prefix, used exactly as given:
 	// already escaped, for requests the operations cannot express.
 	Path string
+	// Absolute makes Path relative to the server's root instead, for
+	// endpoints outside the client API (/_matrix/client/versions, the
+	// admin API).
+	Absolute bool
 	// Method overrides the operation's method (e.g. OPTIONS, or a method
 	// the path does not allow).
 	Method string
 	Token  string // "" sends none
-	Query  url.Values
-	Header http.Header
+	// TokenIn overrides where the token goes; TokenDefault follows the API.
+	TokenIn TokenPlacement
+	Query   url.Values
+	Header  http.Header
 	// Body is sent as is; when nil, JSON (if not nil) is sent encoded.
 	Body []byte
 	JSON any
@@ -200,15 +206,22 @@ func (c *Client) build(ctx context.Context, r Request) (*http.Request, error) {
 	if path == "" {
 		path = strings.ReplaceAll(r.Operation.Path, "{userId}", url.PathEscape(r.UserID))
 	}
-	u, err := url.Parse(c.base.String() + c.api.Prefix + path)
+	if !r.Absolute {
+		path = c.api.Prefix + path
+	}
+	u, err := url.Parse(c.base.String() + path)
 	if err != nil {
 		return nil, fmt.Errorf("build URL for %s: %w", path, err)
+	}
+	tokenIn := r.TokenIn
+	if tokenIn == TokenDefault {
+		tokenIn = c.api.TokenIn
 	}
 	q := u.Query()
 	for k, vs := range r.Query {
 		q[k] = vs
 	}
-	if r.Token != "" && c.api.TokenIn == TokenInQuery {
+	if r.Token != "" && tokenIn == TokenInQuery {
 		q.Set("access_token", r.Token)
 	}
 	u.RawQuery = q.Encode()
@@ -232,7 +245,7 @@ func (c *Client) build(ctx context.Context, r Request) (*http.Request, error) {
 	if len(body) > 0 && req.Header.Get("Content-Type") == "" {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	if r.Token != "" && c.api.TokenIn == TokenInHeader {
+	if r.Token != "" && tokenIn == TokenInHeader {
 		req.Header.Set("Authorization", "Bearer "+r.Token)
 	}
 	return req, nil

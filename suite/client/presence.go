@@ -32,9 +32,10 @@ type StatusUpdate struct {
 
 // Status is the body of a 200 from GET /presence/{userId}/status.
 type Status struct {
-	Presence      string  `json:"presence"`
-	LastActiveAgo *int64  `json:"last_active_ago"`
-	StatusMsg     *string `json:"status_msg"`
+	Presence        string  `json:"presence"`
+	LastActiveAgo   *int64  `json:"last_active_ago"`
+	StatusMsg       *string `json:"status_msg"`
+	CurrentlyActive *bool   `json:"currently_active"` // r0 onwards
 }
 
 // ListChange is the body of POST /presence/list/{userId}.

@@ -1,0 +1,34 @@
+package client
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+)
+
+// The room API, only as far as presence needs it: in r0 and v3, users see
+// the presence of the users they share a room with.
+
+// CreateRoom creates a private room with the session's user in it and the
+// given users invited, and returns its ID.
+func (s *Session) CreateRoom(ctx context.Context, invite ...string) (string, *Exchange, error) {
+	ex := s.Do(ctx, Request{Method: http.MethodPost, Path: "/createRoom",
+		JSON: map[string]any{"preset": "private_chat", "invite": invite}})
+	var room struct {
+		RoomID string `json:"room_id"`
+	}
+	if ex.Status() != http.StatusOK || ex.DecodeJSON(&room) != nil || room.RoomID == "" {
+		return "", ex, fmt.Errorf("create a room: status %d, no room_id", ex.Status())
+	}
+	return room.RoomID, ex, nil
+}
+
+// JoinRoom joins a room the session's user was invited to.
+func (s *Session) JoinRoom(ctx context.Context, roomID string) (*Exchange, error) {
+	ex := s.Do(ctx, Request{Method: http.MethodPost, Path: "/join/" + url.PathEscape(roomID), JSON: map[string]any{}})
+	if ex.Status() != http.StatusOK {
+		return ex, fmt.Errorf("join %s: status %d", roomID, ex.Status())
+	}
+	return ex, nil
+}
