@@ -1,6 +1,7 @@
 package mockserver
 
 import (
+	"crypto/rand"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -39,6 +40,10 @@ func (s *Server) getLoginFlows(w http.ResponseWriter, r *http.Request, c call) {
 // postRegister serves POST /register: m.login.password in one step. Without
 // a user the server picks a fresh localpart.
 func (s *Server) postRegister(w http.ResponseWriter, r *http.Request, c call) {
+	if s.closedRegistration {
+		writeError(w, errRegistrationClosed)
+		return
+	}
 	name, hasName, password, err := s.readCredentials(w, r)
 	if err != nil {
 		writeError(w, err)
@@ -58,8 +63,7 @@ func (s *Server) postRegister(w http.ResponseWriter, r *http.Request, c call) {
 }
 
 // postLogin serves POST /login: a new token each time; earlier tokens stay
-// valid. An unknown user and a wrong password get the same answer, after
-// the same work, so a client cannot learn which users exist.
+// valid.
 func (s *Server) postLogin(w http.ResponseWriter, r *http.Request, c call) {
 	name, hasName, password, err := s.readCredentials(w, r)
 	if err != nil {
@@ -70,21 +74,36 @@ func (s *Server) postLogin(w http.ResponseWriter, r *http.Request, c call) {
 		writeError(w, badJSON("user: missing; it is required"))
 		return
 	}
-	id := name
-	if !strings.HasPrefix(name, "@") {
-		id = "@" + name + ":" + s.serverName
-	}
-	u := s.userByID(id)
-	if u == nil {
-		hashPassword([16]byte{}, password) // the work a known user's check costs
-		writeError(w, errLoginFailed)
-		return
-	}
-	if !u.passwordIs(password) {
-		writeError(w, errLoginFailed)
+	u, err := s.checkPassword(name, password)
+	if err != nil {
+		writeError(w, err)
 		return
 	}
 	writeAccount(w, Account{UserID: u.id, AccessToken: s.issueToken(u), HomeServer: s.serverName})
+}
+
+// loginUserID is the user ID a login names: a full ID as given, or a
+// localpart on this server.
+func (s *Server) loginUserID(name string) string {
+	if strings.HasPrefix(name, "@") {
+		return name
+	}
+	return "@" + name + ":" + s.serverName
+}
+
+// checkPassword finds the user a login names if the password is theirs. An
+// unknown user and a wrong password get the same error, after the same
+// work, so a client cannot learn which users exist.
+func (s *Server) checkPassword(name, password string) (*user, *apiError) {
+	u := s.userByID(s.loginUserID(name))
+	if u == nil {
+		hashPassword([16]byte{}, password) // the work a known user's check costs
+		return nil, errLoginFailed
+	}
+	if !u.passwordIs(password) {
+		return nil, errLoginFailed
+	}
+	return u, nil
 }
 
 // readCredentials reads the body POST /register and POST /login share. The
@@ -120,28 +139,47 @@ func (s *Server) readCredentials(w http.ResponseWriter, r *http.Request) (name s
 	return name, hasName, password, nil
 }
 
+// register creates an account and issues its first token.
 func (s *Server) register(name, password string) (Account, *apiError) {
-	if s.invalid != nil {
-		return Account{}, errorf(http.StatusInternalServerError, "M_UNKNOWN", "this server is misconfigured: "+s.invalid.Error())
-	}
-	id, err := s.newUserID(name)
+	u, err := s.createUser(name, password)
 	if err != nil {
 		return Account{}, err
 	}
-	u := newUser(id, password, s.clock(), s.burst)
-	if _, taken := s.users.LoadOrStore(id, u); taken {
-		return Account{}, errUserInUse
-	}
-	return Account{UserID: id, AccessToken: s.issueToken(u), HomeServer: s.serverName}, nil
+	return Account{UserID: u.id, AccessToken: s.issueToken(u), HomeServer: s.serverName}, nil
 }
 
-// registerFresh registers the next numbered localpart nobody has taken;
-// a number is valid under the strict grammar and short.
+// registerFresh registers an account under a localpart the server picks.
 func (s *Server) registerFresh(password string) (Account, *apiError) {
+	u, err := s.createFreshUser(password)
+	if err != nil {
+		return Account{}, err
+	}
+	return Account{UserID: u.id, AccessToken: s.issueToken(u), HomeServer: s.serverName}, nil
+}
+
+// createUser creates an account, with no token yet.
+func (s *Server) createUser(name, password string) (*user, *apiError) {
+	if s.invalid != nil {
+		return nil, errorf(http.StatusInternalServerError, "M_UNKNOWN", "this server is misconfigured: "+s.invalid.Error())
+	}
+	id, err := s.newUserID(name)
+	if err != nil {
+		return nil, err
+	}
+	u := newUser(id, password, s.clock(), s.burst)
+	if _, taken := s.users.LoadOrStore(id, u); taken {
+		return nil, errUserInUse
+	}
+	return u, nil
+}
+
+// createFreshUser creates an account under the next numbered localpart
+// nobody has taken; a number is valid under the strict grammar and short.
+func (s *Server) createFreshUser(password string) (*user, *apiError) {
 	for {
-		acct, err := s.register(strconv.FormatUint(s.lastPicked.Add(1), 10), password)
+		u, err := s.createUser(strconv.FormatUint(s.lastPicked.Add(1), 10), password)
 		if err != errUserInUse {
-			return acct, err
+			return u, err
 		}
 	}
 }
@@ -175,13 +213,31 @@ func invalidUsername(name, why string) *apiError {
 }
 
 func writeAccount(w http.ResponseWriter, a Account) {
-	buf := make([]byte, 0, 128)
+	writeJSON(w, http.StatusOK, append(appendAccount(make([]byte, 0, 128), a), '}'))
+}
+
+// writeDeviceAccount is writeAccount with the device the token belongs
+// to, as r0 and v3 answer.
+func writeDeviceAccount(w http.ResponseWriter, a Account, deviceID string) {
+	buf := appendAccount(make([]byte, 0, 160), a)
+	buf = append(buf, `,"device_id":`...)
+	buf = appendString(buf, deviceID)
+	writeJSON(w, http.StatusOK, append(buf, '}'))
+}
+
+// appendAccount appends an account object without its closing brace.
+func appendAccount(buf []byte, a Account) []byte {
 	buf = append(buf, `{"user_id":`...)
 	buf = appendString(buf, a.UserID)
 	buf = append(buf, `,"access_token":`...)
 	buf = appendString(buf, a.AccessToken)
 	buf = append(buf, `,"home_server":`...)
-	buf = appendString(buf, a.HomeServer)
-	buf = append(buf, '}')
-	writeJSON(w, http.StatusOK, buf)
+	return appendString(buf, a.HomeServer)
 }
+
+// newDeviceID names a device the client did not name: ten capital letters
+// and digits, as Synapse's are ten capitals.
+func newDeviceID() string { return rand.Text()[:10] }
+
+// errRegistrationClosed answers open registration when it is off.
+var errRegistrationClosed = errorf(http.StatusForbidden, "M_FORBIDDEN", "registration is disabled")

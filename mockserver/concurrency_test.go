@@ -188,3 +188,106 @@ func listIDs(h *harness, acct Account) []string {
 	}
 	return ids
 }
+
+// Many users join and leave each other's rooms while others read their
+// status through r0 and v3. Each user changes only their own memberships,
+// so each keeps a model of them; at the end every user must see exactly
+// the users they share a joined room with. Run under -race.
+func TestConcurrentRooms(t *testing.T) {
+	const (
+		users  = 12
+		rounds = 120
+	)
+	h := newHarness(t, func(o *Options) { o.NoRateLimit = false; o.RateLimit = 1e9 })
+	accts := make([]Account, users)
+	for i := range accts {
+		accts[i] = h.register(fmt.Sprintf("user%d", i))
+	}
+	// Each user owns a room with everyone else invited.
+	roomIDs := make([]string, users)
+	for i, a := range accts {
+		var others []string
+		for _, o := range accts {
+			if o.UserID != a.UserID {
+				others = append(others, o.UserID)
+			}
+		}
+		roomIDs[i] = h.createRoom(r0Prefix, a, others...)
+	}
+	type state int
+	const (
+		invitedTo state = iota
+		joinedTo
+		gone // left: no way back without a new invitation
+	)
+	models := make([][]state, users)
+	errs := make(chan error, 1000)
+	fail := func(format string, args ...any) {
+		select {
+		case errs <- fmt.Errorf(format, args...):
+		default:
+		}
+	}
+	var wg sync.WaitGroup
+	for i := range users {
+		models[i] = make([]state, users)
+		models[i][i] = joinedTo
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rng := rand.New(rand.NewPCG(uint64(i), 99))
+			me, m := accts[i], models[i]
+			prefix := laterPrefixes[i%2]
+			for range rounds {
+				j := rng.IntN(users)
+				switch rng.IntN(4) {
+				case 0:
+					r := h.as(me.AccessToken, "POST", prefix+"/rooms/"+roomIDs[j]+"/join", "")
+					switch {
+					case m[j] != gone && r.status == http.StatusOK:
+						m[j] = joinedTo
+					case m[j] == gone && r.status == http.StatusForbidden:
+					default:
+						fail("user %d joins room %d (%d): %s", i, j, m[j], r)
+					}
+				case 1:
+					r := h.as(me.AccessToken, "POST", prefix+"/rooms/"+roomIDs[j]+"/leave", "")
+					switch {
+					case m[j] != gone && r.status == http.StatusOK:
+						m[j] = gone
+					case m[j] == gone && r.status == http.StatusForbidden:
+					default:
+						fail("user %d leaves room %d (%d): %s", i, j, m[j], r)
+					}
+				case 2:
+					target := accts[rng.IntN(users)]
+					r := h.as(me.AccessToken, "GET", statusPathIn(prefix, target.UserID), "")
+					if r.status != http.StatusOK && r.status != http.StatusNotFound {
+						fail("user %d reads %s: %s", i, target.UserID, r)
+					}
+				case 3:
+					if r := h.as(me.AccessToken, "PUT", statusPathIn(prefix, me.UserID), `{"presence":"online"}`); r.status != http.StatusOK {
+						fail("user %d PUT: %s", i, r)
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	for i, viewer := range accts {
+		for k, target := range accts {
+			shared := i == k
+			for j := range users {
+				shared = shared || models[i][j] == joinedTo && models[k][j] == joinedTo
+			}
+			r := h.as(viewer.AccessToken, "GET", statusPathIn(v3Prefix, target.UserID), "")
+			if (r.status == http.StatusOK) != shared {
+				t.Errorf("user %d reads user %d: %s; they share a room: %v", i, k, r, shared)
+			}
+		}
+	}
+}

@@ -3,17 +3,30 @@ package mockserver
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 )
 
-const v1Prefix = "/_matrix/client/api/v1"
+const (
+	v1Prefix = "/_matrix/client/api/v1"
+	r0Prefix = "/_matrix/client/r0"
+	v3Prefix = "/_matrix/client/v3"
+
+	adminRegisterPath = "/_synapse/admin/v1/register"
+)
+
+// laterPrefixes are the versions with rooms and user-interactive
+// registration; their rules are the same, and every test of them runs on
+// both.
+var laterPrefixes = []string{r0Prefix, v3Prefix}
 
 // fakeClock moves only when told, so last_active_ago and the rate limiter
 // are exact in tests.
@@ -127,7 +140,9 @@ func (h *harness) register(localpart string) Account {
 }
 
 func statusPath(userID string) string { return v1Prefix + "/presence/" + userID + "/status" }
-func listPath(userID string) string   { return v1Prefix + "/presence/list/" + userID }
+
+func statusPathIn(prefix, userID string) string { return prefix + "/presence/" + userID + "/status" }
+func listPath(userID string) string             { return v1Prefix + "/presence/list/" + userID }
 
 // mustOK fails the test unless the response is a 200.
 func mustOK(t testing.TB, r response) response {
@@ -190,4 +205,66 @@ func (h *harness) serve(req *http.Request) response {
 	out, _ := io.ReadAll(res.Body)
 	checkEveryResponse(h.t, req.Method, res.StatusCode, res.Header, out)
 	return response{status: res.StatusCode, header: res.Header, body: out}
+}
+
+// world describes, from the store itself, everything a request could
+// change but the one-time codes: every user's presence, list and rooms,
+// every room's members, how many tokens there are. It spends no rate limit,
+// and on the fake clock two descriptions are equal iff nothing changed.
+func (h *harness) world() string {
+	h.t.Helper()
+	var lines []string
+	h.srv.users.Range(func(_, v any) bool {
+		u := v.(*user)
+		u.mu.Lock()
+		var listed, rooms []string
+		for _, l := range u.list {
+			listed = append(listed, l.id)
+		}
+		for rm := range u.joined {
+			rooms = append(rooms, rm.id)
+		}
+		slices.Sort(rooms)
+		lines = append(lines, fmt.Sprintf("user %s %s msg=%q/%v active=%v list=%v rooms=%v",
+			u.id, u.presence, u.statusMsg, u.hasStatusMsg, u.lastActive.UnixMilli(), listed, rooms))
+		u.mu.Unlock()
+		return true
+	})
+	h.srv.rooms.Range(func(_, v any) bool {
+		rm := v.(*room)
+		rm.mu.Lock()
+		var members []string
+		for u, m := range rm.members {
+			members = append(members, fmt.Sprintf("%s=%d", u.id, m))
+		}
+		rm.mu.Unlock()
+		slices.Sort(members)
+		lines = append(lines, fmt.Sprintf("room %s public=%v %v", rm.id, rm.public, members))
+		return true
+	})
+	tokens := 0
+	h.srv.tokens.Range(func(any, any) bool { tokens++; return true })
+	slices.Sort(lines)
+	return strings.Join(lines, "\n") + fmt.Sprintf("\ntokens %d", tokens)
+}
+
+// unchanged fails the test when the world is not as before.
+func (h *harness) unchanged(what, before string) {
+	h.t.Helper()
+	if after := h.world(); after != before {
+		h.t.Errorf("%s changed state:\n%s\n→\n%s", what, before, after)
+	}
+}
+
+// liveCodes counts the one-time codes of a set that are still live.
+func (h *harness) liveCodes(o *oneTimeCodes) int {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	n := 0
+	for _, expires := range o.live {
+		if h.clock.Now().Before(expires) {
+			n++
+		}
+	}
+	return n
 }

@@ -64,5 +64,74 @@ func (h *harness) stateOf(acct Account) string {
 	for _, l := range u.listCopy() {
 		ids = append(ids, l.id)
 	}
-	return string(appendStatus(nil, st, h.clock.Now())) + strings.Join(ids, ",")
+	api, _ := v1Facts()
+	return string(appendStatus(nil, api, st, h.clock.Now())) + strings.Join(ids, ",")
+}
+
+// The same order holds on the routes r0 and v3 add: route and method,
+// token, rate limit, path room ID, the room, permission, body size, body.
+// Registration and the admin API, which take no token, check what the
+// client chose before whether it may: the query, then whether registration
+// is open, then the body, the name, and the auth last.
+func TestCheckOrderLaterRoutes(t *testing.T) {
+	h := newHarness(t, func(o *Options) { o.NoRateLimit = false; o.RateLimit = 1; o.RegistrationSharedSecret = "s3cret" })
+	a := h.register("alice")
+	b := h.register("bob")
+	limited := h.register("limited")
+	h.register("taken")
+	closed := newHarness(t, func(o *Options) { o.ClosedRegistration = true })
+	roomID := h.createRoom(v3Prefix, a)
+	hugeBad := "{" + strings.Repeat("x", maxBodyBytes)
+	tok := func(acct Account) string { return "?access_token=" + acct.AccessToken }
+	for _, tt := range []struct {
+		name    string
+		h       *harness
+		method  string
+		target  string
+		body    string
+		status  int
+		errcode string
+		spend   bool
+	}{
+		{"unknown path before token", h, "POST", v3Prefix + "/rooms/x", "", 404, "M_UNRECOGNIZED", false},
+		{"method before token", h, "GET", v3Prefix + "/createRoom", "", 405, "M_UNRECOGNIZED", false},
+		{"token before body", h, "POST", v3Prefix + "/createRoom", "nope", 401, "M_MISSING_TOKEN", false},
+		{"token before room ID", h, "POST", v3Prefix + "/join/bad", "", 401, "M_MISSING_TOKEN", false},
+		{"rate limit before room ID", h, "POST", r0Prefix + "/join/bad" + tok(limited), "", 429, "M_LIMIT_EXCEEDED", true},
+		{"rate limit before body", h, "POST", r0Prefix + "/createRoom" + tok(limited), "nope", 429, "M_LIMIT_EXCEEDED", true},
+		{"room ID before room", h, "POST", v3Prefix + "/rooms/bad/leave" + tok(b), "", 400, "M_INVALID_PARAM", false},
+		{"room before permission", h, "POST", v3Prefix + "/rooms/!nope:localhost/join" + tok(b), hugeBad, 404, "M_NOT_FOUND", false},
+		{"join permission before body size", h, "POST", v3Prefix + "/join/" + roomID + tok(b), hugeBad, 403, "M_FORBIDDEN", false},
+		{"leave permission before body", h, "POST", v3Prefix + "/rooms/" + roomID + "/leave" + tok(b), "nope", 403, "M_FORBIDDEN", false},
+		{"join body size before body", h, "POST", v3Prefix + "/join/" + roomID + tok(a), hugeBad, 413, "M_TOO_LARGE", false},
+		{"createRoom body size before body", h, "POST", v3Prefix + "/createRoom" + tok(a), hugeBad, 413, "M_TOO_LARGE", false},
+		{"createRoom body before invitees", h, "POST", v3Prefix + "/createRoom" + tok(a), `{"invite":["bad"],"preset":"x"}`, 400, "M_BAD_JSON", false},
+		{"invitee form before existence", h, "POST", v3Prefix + "/createRoom" + tok(a), `{"invite":["@nobody:localhost","bad"]}`, 400, "M_INVALID_PARAM", false},
+		{"kind before closed registration", closed, "POST", r0Prefix + "/register?kind=x", "", 400, "M_INVALID_PARAM", false},
+		{"closed registration before guests", closed, "POST", r0Prefix + "/register?kind=guest", "", 403, "M_FORBIDDEN", false},
+		{"closed registration before body size", closed, "POST", v3Prefix + "/register", hugeBad, 403, "M_FORBIDDEN", false},
+		{"register body size before body", h, "POST", v3Prefix + "/register", hugeBad, 413, "M_TOO_LARGE", false},
+		{"register body before username", h, "POST", v3Prefix + "/register", `{"username":"taken","password":7}`, 400, "M_BAD_JSON", false},
+		{"username before auth", h, "POST", v3Prefix + "/register", `{"username":"taken","password":"pw","auth":{"type":"m.login.dummy","session":"x"}}`, 400, "M_USER_IN_USE", false},
+		{"secret off before body", closed, "POST", adminRegisterPath, "nope", 400, "M_UNKNOWN", false},
+		{"admin body before nonce", h, "POST", adminRegisterPath, `{"nonce":"x","username":"dave","password":"pw"}`, 400, "M_BAD_JSON", false},
+		{"nonce before MAC", h, "POST", adminRegisterPath, `{"nonce":"x","username":"taken","password":"pw","mac":"bad"}`, 400, "M_UNKNOWN", false},
+	} {
+		h.clock.Advance(time.Second) // every bucket full again: one request each
+		if tt.spend {
+			mustOK(t, h.as(limited.AccessToken, "GET", statusPath(limited.UserID), ""))
+		}
+		before := tt.h.world()
+		r := tt.h.request(tt.method, tt.target, tt.body, nil)
+		if r.status != tt.status || r.errcode() != tt.errcode {
+			t.Errorf("%s: %s, want %d %s", tt.name, r, tt.status, tt.errcode)
+		}
+		tt.h.unchanged(tt.name, before)
+	}
+	// The MAC before the name: without the secret, nothing about names.
+	nonce := h.nonce()
+	r := h.request("POST", adminRegisterPath, adminBody(nonce, "taken", "pw", false, "bad"), nil)
+	if r.status != http.StatusForbidden || r.errcode() != "M_FORBIDDEN" {
+		t.Errorf("MAC before username: %s", r)
+	}
 }

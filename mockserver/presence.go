@@ -36,45 +36,71 @@ func (s *Server) putStatus(w http.ResponseWriter, r *http.Request, c call) {
 }
 
 // getStatus serves GET /presence/{userId}/status for the viewer's own
-// status and for the users on the viewer's presence list. Anyone else gets
-// the very answer a user who does not exist gets.
+// status and for the users the version lets the viewer see. Anyone else
+// gets the very answer a user who does not exist gets.
 func (s *Server) getStatus(w http.ResponseWriter, r *http.Request, c call) {
-	target := s.visibleTo(c.viewer, c.userID)
+	target := s.visibleTo(c.api, c.viewer, c.userID)
 	if target == nil {
 		writeError(w, errNoPresence)
 		return
 	}
 	state := target.state()
 	bp := s.buffer()
-	*bp = appendStatus(*bp, state, s.clock())
+	*bp = appendStatus(*bp, c.api, state, s.clock())
 	writeJSON(w, http.StatusOK, *bp)
 	s.releaseBuffer(bp)
 }
 
-// visibleTo returns the user named id if viewer may see their presence.
-func (s *Server) visibleTo(viewer *user, id string) *user {
+// visibleTo returns the user named id if viewer may see their presence:
+// in v1 the users on the viewer's list, in r0 and v3 the users the viewer
+// shares a joined room with. Reading your own status touches neither.
+func (s *Server) visibleTo(api *apiVersion, viewer *user, id string) *user {
 	if id == viewer.id {
 		return viewer
 	}
 	target := s.userByID(id)
-	if target == nil || !viewer.lists(target) {
+	if target == nil {
 		return nil
 	}
-	return target
+	switch api.visibility {
+	case visibleByList:
+		if viewer.lists(target) {
+			return target
+		}
+	case visibleBySharedRoom:
+		if viewer.sharesRoomWith(target) {
+			return target
+		}
+	}
+	return nil
 }
 
-// appendStatus appends the GET status body: status_msg is null when unset,
-// as the spec's example shows.
-func appendStatus(dst []byte, p presenceState, now time.Time) []byte {
+// currentlyActiveWindow is how recent the last activity of an online user
+// must be for currently_active to be true.
+const currentlyActiveWindow = 5 * time.Minute
+
+// appendStatus appends the GET status body as the version has it:
+// status_msg is null when unset, as the spec's example shows, and
+// currently_active is there where the version defines it.
+func appendStatus(dst []byte, api *apiVersion, p presenceState, now time.Time) []byte {
+	presence := api.reportedState(p.presence)
+	ago := lastActiveAgo(p.lastActive, now)
 	dst = append(dst, `{"presence":`...)
-	dst = appendString(dst, p.presence)
+	dst = appendString(dst, presence)
 	dst = append(dst, `,"last_active_ago":`...)
-	dst = strconv.AppendInt(dst, lastActiveAgo(p.lastActive, now), 10)
+	dst = strconv.AppendInt(dst, ago, 10)
 	dst = append(dst, `,"status_msg":`...)
 	if p.hasStatusMsg {
 		dst = appendString(dst, p.statusMsg)
 	} else {
 		dst = append(dst, "null"...)
+	}
+	if api.currentlyActive {
+		if presence == "online" && ago < currentlyActiveWindow.Milliseconds() {
+			dst = append(dst, `,"currently_active":true`...)
+		} else {
+			dst = append(dst, `,"currently_active":false`...)
+		}
 	}
 	return append(dst, '}')
 }

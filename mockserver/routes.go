@@ -9,16 +9,31 @@ import (
 // Routing works on the escaped path, one segment at a time, so that an
 // encoded "/" (%2F) stays inside the user ID it belongs to instead of
 // splitting the path, and "%40alice%3Alocalhost" names @alice:localhost.
+// Room IDs in paths are read the same way.
 
-// userIDSegment marks the path parameter in a route's segments.
-const userIDSegment = "{userId}"
+// The path parameters, as they appear in a route's segments.
+const (
+	userIDSegment        = "{userId}"
+	roomIDSegment        = "{roomId}"
+	roomIDOrAliasSegment = "{roomIdOrAlias}"
+)
 
 type route struct {
-	segments   []string // after the version prefix
+	segments   []string // after the mount's prefix
 	hasUserID  bool
+	room       roomParam // which room parameter the path has, if any
 	operations []operation
 	allow      []string // the Allow header: every method served, OPTIONS too
 }
+
+// roomParam tells routes with a room in the path apart.
+type roomParam int
+
+const (
+	noRoom             roomParam = iota
+	roomIDParam                  // {roomId}: a room ID
+	roomIDOrAliasParam           // {roomIdOrAlias}: a room ID or a room alias
+)
 
 type operation struct {
 	method        string
@@ -37,9 +52,44 @@ func newRoute(path string, ops ...operation) route {
 	}
 	rt.allow = []string{strings.Join(append(methods, http.MethodOptions), ", ")}
 	for _, seg := range rt.segments {
-		rt.hasUserID = rt.hasUserID || seg == userIDSegment
+		switch seg {
+		case userIDSegment:
+			rt.hasUserID = true
+		case roomIDSegment:
+			rt.room = roomIDParam
+		case roomIDOrAliasSegment:
+			rt.room = roomIDOrAliasParam
+		}
 	}
 	return rt
+}
+
+// A mount is a set of routes under one path prefix: an API version's, or
+// the few that belong to no version (/versions, the admin API), whose api
+// is nil.
+type mount struct {
+	prefix []string
+	api    *apiVersion
+	routes []route
+}
+
+// mountAll lays out every route the server serves: each version under its
+// own prefix, then the routes of no version.
+func (s *Server) mountAll(versions []*apiVersion) []mount {
+	var ms []mount
+	for _, api := range versions {
+		ms = append(ms, mount{prefix: api.prefix, api: api, routes: s.routes(api)})
+	}
+	return append(ms,
+		mount{prefix: []string{"_matrix", "client"}, routes: []route{
+			newRoute("/versions", operation{method: http.MethodGet, handle: s.getVersions}),
+		}},
+		mount{prefix: []string{"_synapse", "admin", "v1"}, routes: []route{
+			newRoute("/register",
+				operation{method: http.MethodGet, handle: s.getAdminRegisterNonce},
+				operation{method: http.MethodPost, handle: s.postAdminRegister}),
+		}},
+	)
 }
 
 // routes lists an API version's routes. Order matters where two could
@@ -48,14 +98,29 @@ func newRoute(path string, ops ...operation) route {
 // literal segment winning over the parameter.
 func (s *Server) routes(api *apiVersion) []route {
 	flows := operation{method: http.MethodGet, handle: s.getLoginFlows}
-	rs := []route{
-		newRoute("/register", flows, operation{method: http.MethodPost, handle: s.postRegister}),
-		newRoute("/login", flows, operation{method: http.MethodPost, handle: s.postLogin}),
+	var rs []route
+	switch api.registration {
+	case registerInOneStep:
+		rs = append(rs,
+			newRoute("/register", flows, operation{method: http.MethodPost, handle: s.postRegister}),
+			newRoute("/login", flows, operation{method: http.MethodPost, handle: s.postLogin}))
+	case registerInteractive:
+		// GET /register is v1's alone; later versions ask with a POST.
+		rs = append(rs,
+			newRoute("/register", operation{method: http.MethodPost, handle: s.postRegisterInteractive}),
+			newRoute("/login", flows, operation{method: http.MethodPost, handle: s.postLoginIdentified}))
 	}
 	if api.presenceLists {
 		rs = append(rs, newRoute("/presence/list/"+userIDSegment,
 			operation{method: http.MethodGet, authenticated: true, handle: s.getPresenceList},
 			operation{method: http.MethodPost, authenticated: true, handle: s.postPresenceList}))
+	}
+	if api.hasRooms() {
+		rs = append(rs,
+			newRoute("/createRoom", operation{method: http.MethodPost, authenticated: true, handle: s.postCreateRoom}),
+			newRoute("/join/"+roomIDOrAliasSegment, operation{method: http.MethodPost, authenticated: true, handle: s.postJoin}),
+			newRoute("/rooms/"+roomIDSegment+"/join", operation{method: http.MethodPost, authenticated: true, handle: s.postJoin}),
+			newRoute("/rooms/"+roomIDSegment+"/leave", operation{method: http.MethodPost, authenticated: true, handle: s.postLeave}))
 	}
 	return append(rs, newRoute("/presence/"+userIDSegment+"/status",
 		operation{method: http.MethodGet, authenticated: true, handle: s.getStatus},
@@ -77,10 +142,12 @@ func (rt *route) operation(method string) *operation {
 }
 
 type routeMatch struct {
-	api           *apiVersion
+	api           *apiVersion // nil for the routes of no version
 	route         *route
 	userID        string // decoded
 	userIDDecoded bool   // false when the segment's escapes are broken
+	roomID        string // the room ID or alias, decoded
+	roomIDDecoded bool   // as userIDDecoded
 }
 
 // maxSegments is more than any route has; longer paths match nothing.
@@ -106,7 +173,7 @@ func (s *Server) match(escapedPath string) (routeMatch, bool) {
 	}
 	for mi := range s.mounts {
 		mt := &s.mounts[mi]
-		prefix := mt.api.prefix
+		prefix := mt.prefix
 		if n < len(prefix) || !segmentsAre(segs[:len(prefix)], prefix) {
 			continue
 		}
@@ -127,12 +194,12 @@ func matchRoute(rt *route, segs []string) (routeMatch, bool) {
 	}
 	m := routeMatch{route: rt}
 	for i, want := range rt.segments {
-		if want == userIDSegment {
-			id, err := url.PathUnescape(segs[i])
-			m.userID, m.userIDDecoded = id, err == nil
-			if err != nil {
-				m.userID = segs[i]
-			}
+		switch want {
+		case userIDSegment:
+			m.userID, m.userIDDecoded = unescapeSegment(segs[i])
+			continue
+		case roomIDSegment, roomIDOrAliasSegment:
+			m.roomID, m.roomIDDecoded = unescapeSegment(segs[i])
 			continue
 		}
 		if !segmentIs(segs[i], want) {
@@ -140,6 +207,19 @@ func matchRoute(rt *route, segs []string) (routeMatch, bool) {
 		}
 	}
 	return m, true
+}
+
+// unescapeSegment decodes a path parameter. When its escapes are broken it
+// returns the segment as given, for the error message, and false.
+func unescapeSegment(seg string) (string, bool) {
+	if !strings.Contains(seg, "%") {
+		return seg, true
+	}
+	decoded, err := url.PathUnescape(seg)
+	if err != nil {
+		return seg, false
+	}
+	return decoded, true
 }
 
 func segmentsAre(segs, literals []string) bool {

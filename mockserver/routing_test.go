@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strings"
 	"testing"
 )
 
@@ -14,7 +15,12 @@ func TestUnknownPathIsUnrecognized(t *testing.T) {
 	for _, path := range []string{
 		"/", "/_matrix", "/_matrix/client", v1Prefix, v1Prefix + "/",
 		"/_matrix/client/api/v2/presence/@alice:localhost/status",
-		"/_matrix/client/r0/presence/@alice:localhost/status", // not mounted yet
+		v3Prefix + "/presence/list/@alice:localhost", // lists are gone in r0 and v3
+		r0Prefix + "/presence/list/@alice:localhost",
+		"/_matrix/client/r1/presence/@alice:localhost/status",
+		r0Prefix + "/tokenrefresh",
+		"/_synapse/admin/v1/register/x",
+		"/_synapse/admin/v2/register",
 		v1Prefix + "/presence",
 		v1Prefix + "/presence/@alice:localhost",
 		v1Prefix + "/presence/@alice:localhost/status/",
@@ -148,5 +154,43 @@ func TestListPathBeatsStatusPath(t *testing.T) {
 	expectError(t, r, http.StatusMethodNotAllowed, "M_UNRECOGNIZED")
 	if got := r.header.Get("Allow"); got != "GET, HEAD, POST, OPTIONS" {
 		t.Errorf("Allow %q, want the list route's", got)
+	}
+}
+
+// Every route r0 and v3 add, and the routes of no version, answer wrong
+// methods and preflights as v1's do.
+func TestLaterRoutesMethodsAndPreflight(t *testing.T) {
+	h := newHarness(t)
+	a := h.register("alice")
+	for _, prefix := range laterPrefixes {
+		for _, tt := range []struct {
+			path, allow string
+			refused     []string
+		}{
+			{prefix + "/register", "POST, OPTIONS", []string{"GET", "PUT", "DELETE"}},
+			{prefix + "/login", "GET, HEAD, POST, OPTIONS", []string{"PUT", "DELETE"}},
+			{statusPathIn(prefix, a.UserID), "GET, HEAD, PUT, OPTIONS", []string{"POST", "DELETE"}},
+			{prefix + "/createRoom", "POST, OPTIONS", []string{"GET", "PUT"}},
+			{prefix + "/join/!a:localhost", "POST, OPTIONS", []string{"GET", "PUT"}},
+			{prefix + "/rooms/!a:localhost/join", "POST, OPTIONS", []string{"GET", "PUT"}},
+			{prefix + "/rooms/!a:localhost/leave", "POST, OPTIONS", []string{"GET", "DELETE"}},
+			{"/_matrix/client/versions", "GET, HEAD, OPTIONS", []string{"POST", "PUT"}},
+			{adminRegisterPath, "GET, HEAD, POST, OPTIONS", []string{"PUT", "DELETE"}},
+		} {
+			before := h.world()
+			for _, method := range tt.refused {
+				r := h.as(a.AccessToken, method, tt.path, `{}`)
+				expectError(t, r, http.StatusMethodNotAllowed, "M_UNRECOGNIZED")
+				if got := r.header.Get("Allow"); got != tt.allow {
+					t.Errorf("%s %s: Allow %q, want %q", method, tt.path, got, tt.allow)
+				}
+			}
+			h.unchanged("refused methods", before)
+			// A preflight needs no token, and checks no ID.
+			r := h.request("OPTIONS", strings.ReplaceAll(tt.path, "!a:localhost", "not-a-room"), "", http.Header{"Origin": {"https://app.example"}})
+			if r.status != http.StatusOK || string(r.body) != "{}" || r.header.Get("Access-Control-Allow-Methods") != tt.allow {
+				t.Errorf("OPTIONS %s: %s, Allow-Methods %q", tt.path, r, r.header.Get("Access-Control-Allow-Methods"))
+			}
+		}
 	}
 }

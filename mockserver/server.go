@@ -29,6 +29,15 @@ type Options struct {
 	// Deviations switch on faults and variations (see Faults and
 	// Variations); none gives the reference behaviour.
 	Deviations []Deviation
+	// ClosedRegistration refuses open registration (POST /register, in
+	// every version) with 403 M_FORBIDDEN, as a homeserver with
+	// registration disabled does. Register and shared-secret registration
+	// still work: they are the operator's.
+	ClosedRegistration bool
+	// RegistrationSharedSecret switches on shared-secret registration at
+	// /_synapse/admin/v1/register, keyed with this secret. Empty turns it
+	// off.
+	RegistrationSharedSecret string
 }
 
 // Validate reports options New would accept but that make a broken server:
@@ -64,32 +73,38 @@ type Server struct {
 	mounts      []mount
 	deviated    http.Handler // the reference wrapped in Options.Deviations; nil without
 
+	closedRegistration bool
+	sharedSecret       []byte // nil: shared-secret registration is off
+
 	users      sync.Map      // user ID -> *user
 	tokens     sync.Map      // SHA-256 of the token -> *session
+	rooms      sync.Map      // room ID -> *room
+	uiaAuth    oneTimeCodes  // user-interactive auth sessions of /register
+	nonces     oneTimeCodes  // shared-secret registration nonces
 	lastPicked atomic.Uint64 // the last number a server-picked localpart took
 	buffers    sync.Pool     // *[]byte for bodies and responses
 	invalid    error         // from Options.Validate; refuses registration
-}
-
-// A mount is one API version's routes under its prefix.
-type mount struct {
-	api    *apiVersion
-	routes []route
 }
 
 // New returns a server with no accounts. It does not fail: options that
 // Validate rejects leave a server that answers every registration with a
 // 500 naming the fault.
 func New(opts Options) *Server {
-	v1, err := v1Facts()
+	versions, err := apiVersions()
 	if err != nil {
-		panic("mockserver: the embedded seed document cannot be read, so this build is broken: " + err.Error())
+		panic("mockserver: an embedded spec document cannot be read, so this build is broken: " + err.Error())
 	}
 	s := &Server{
-		serverName: opts.serverName(),
-		clock:      opts.Clock,
-		logger:     opts.Logger,
-		invalid:    opts.Validate(),
+		serverName:         opts.serverName(),
+		clock:              opts.Clock,
+		logger:             opts.Logger,
+		closedRegistration: opts.ClosedRegistration,
+		uiaAuth:            oneTimeCodes{ttl: uiaSessionLifetime},
+		nonces:             oneTimeCodes{ttl: nonceLifetime},
+		invalid:            opts.Validate(),
+	}
+	if opts.RegistrationSharedSecret != "" {
+		s.sharedSecret = []byte(opts.RegistrationSharedSecret)
 	}
 	if s.clock == nil {
 		s.clock = time.Now
@@ -101,7 +116,7 @@ func New(opts Options) *Server {
 		}
 		s.burst = max(1, s.rate)
 	}
-	s.mounts = []mount{{api: v1, routes: s.routes(v1)}}
+	s.mounts = s.mountAll(versions)
 	s.deviated = s.deviate(opts.Deviations)
 	return s
 }
@@ -109,9 +124,10 @@ func New(opts Options) *Server {
 // A call is what routing and authentication learned about a request, handed
 // to the handler that serves it.
 type call struct {
-	api    *apiVersion
-	viewer *user  // the authenticated user; nil on open routes
-	userID string // the {userId} path parameter, decoded and well formed
+	api    *apiVersion // nil on the routes of no version
+	viewer *user       // the authenticated user; nil on open routes
+	userID string      // the {userId} path parameter, decoded and well formed
+	roomID string      // the room path parameter, decoded and well formed
 }
 
 // handlerFunc is the shape of the reference handlers. Each may assume the
@@ -120,8 +136,8 @@ type handlerFunc func(w http.ResponseWriter, r *http.Request, c call)
 
 // ServeHTTP checks a request in a fixed order, each failure answering at
 // once: route and method (404, 405), access token (401), rate limit (429),
-// path user ID (400); the handler then checks permission, body size and
-// body, in that order, before it changes anything.
+// path user ID or room ID (400); the handler then checks permission, body
+// size and body, in that order, before it changes anything.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if s.logger != nil {
 		s.serveLogged(w, r)
@@ -179,6 +195,13 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		c.userID = m.userID
+	}
+	if m.route.room != noRoom {
+		if !m.roomIDDecoded || !validRoomPathParam(m.route.room, m.roomID) {
+			writeError(w, badRoomParam(m.route.room, m.roomID))
+			return
+		}
+		c.roomID = m.roomID
 	}
 	op.handle(w, r, c)
 }

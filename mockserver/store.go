@@ -11,7 +11,9 @@ import (
 // A user is one account. Its identity and credentials never change after
 // registration; everything below mu is its mutable state. Each user has its
 // own lock so that no request for one user waits on another, and no code
-// holds two users' locks at once, so no order between them is needed.
+// holds two users' locks at once, so no order between them is needed. A
+// room's lock may be held while one member's is taken (a join changes both
+// together), never the other way round.
 type user struct {
 	id           string
 	passwordSalt [16]byte
@@ -21,6 +23,7 @@ type user struct {
 	presenceState
 	list   []*user        // the presence list, in invite order
 	listed map[*user]bool // the same users, for lookups; nil until the first invite
+	joined map[*room]bool // the rooms the user has joined; nil until the first
 	bucket tokenBucket    // rate limiting
 }
 
@@ -71,6 +74,31 @@ func (u *user) lists(other *user) bool {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	return u.listed[other]
+}
+
+// sharesRoomWith reports whether u and other have joined a room in common.
+// u's rooms are copied under u's lock and looked up under other's, so no
+// two users' locks are held at once; most users are in few rooms, and those
+// fit in a buffer on the stack.
+func (u *user) sharesRoomWith(other *user) bool {
+	var buf [16]*room
+	rooms := buf[:0]
+	u.mu.Lock()
+	for rm := range u.joined {
+		rooms = append(rooms, rm)
+	}
+	u.mu.Unlock()
+	if len(rooms) == 0 {
+		return false
+	}
+	other.mu.Lock()
+	defer other.mu.Unlock()
+	for _, rm := range rooms {
+		if other.joined[rm] {
+			return true
+		}
+	}
+	return false
 }
 
 // listCopy returns u's presence list as it is now, so the caller can read
