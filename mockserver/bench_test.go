@@ -2,6 +2,7 @@ package mockserver
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -158,5 +159,39 @@ func BenchmarkGetStatusParallel(b *testing.B) {
 				return
 			}
 		}
+	})
+}
+
+// GET status under r0: your own touches no room; another user's is a small
+// intersection of joined rooms, one user's lock at a time.
+func BenchmarkGetStatusR0(b *testing.B) {
+	srv := benchServer(b, Options{NoRateLimit: true})
+	alice := mustRegister(b, srv, "alice")
+	bob := mustRegister(b, srv, "bob")
+	serve := func(method, target, body string) {
+		rec := httptest.NewRecorder()
+		srv.ServeHTTP(rec, httptest.NewRequest(method, target, strings.NewReader(body)))
+		if rec.Code != http.StatusOK {
+			b.Fatalf("%s %s: %d %s", method, target, rec.Code, rec.Body)
+		}
+	}
+	serve("PUT", r0Prefix+"/presence/"+bob.UserID+"/status?access_token="+bob.AccessToken, `{"presence":"online","status_msg":"hi"}`)
+	// Each is in a few rooms of their own, and shares the last one made.
+	for range 4 {
+		serve("POST", r0Prefix+"/createRoom?access_token="+alice.AccessToken, `{}`)
+		serve("POST", r0Prefix+"/createRoom?access_token="+bob.AccessToken, `{}`)
+	}
+	rec := httptest.NewRecorder()
+	srv.ServeHTTP(rec, httptest.NewRequest("POST", r0Prefix+"/createRoom?access_token="+alice.AccessToken, strings.NewReader(`{"invite":["`+bob.UserID+`"]}`)))
+	var created struct {
+		RoomID string `json:"room_id"`
+	}
+	json.Unmarshal(rec.Body.Bytes(), &created)
+	serve("POST", r0Prefix+"/join/"+created.RoomID+"?access_token="+bob.AccessToken, ``)
+	b.Run("own", func(b *testing.B) {
+		benchServe(b, srv, httptest.NewRequest("GET", r0Prefix+"/presence/"+alice.UserID+"/status?access_token="+alice.AccessToken, nil), nil)
+	})
+	b.Run("shared-room", func(b *testing.B) {
+		benchServe(b, srv, httptest.NewRequest("GET", r0Prefix+"/presence/"+bob.UserID+"/status?access_token="+alice.AccessToken, nil), nil)
 	})
 }
