@@ -39,11 +39,13 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	rate := fs.Float64("rate-limit", mockserver.DefaultRateLimit, "requests per second each user may make (`N`, with a burst of N); 0 turns limiting off")
 	var users userFlags
 	fs.Var(&users, "user", "create the account `NAME:PASSWORD` on start and print its access token; repeatable")
+	noRegistration := fs.Bool("no-registration", false, "close open registration (POST /register answers 403), as homeservers often do")
+	sharedSecret := fs.String("shared-secret", "", "turn on shared-secret registration at /_synapse/admin/v1/register, keyed with `SECRET`")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: mxpresence serve [flags]")
 		fmt.Fprintln(stderr)
-		fmt.Fprintln(stderr, "Serves the reference mock homeserver: the Matrix v1 presence API, with")
-		fmt.Fprintln(stderr, "register and login, in memory. Stop it with Ctrl-C.")
+		fmt.Fprintln(stderr, "Serves the reference mock homeserver: the Matrix presence API as v1, r0")
+		fmt.Fprintln(stderr, "and v3 at once, with register and login, in memory. Stop it with Ctrl-C.")
 		fmt.Fprintln(stderr)
 		fs.PrintDefaults()
 	}
@@ -63,10 +65,12 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	opts := mockserver.Options{
-		ServerName:  *serverName,
-		RateLimit:   *rate,
-		NoRateLimit: *rate == 0,
-		Logger:      slog.New(slog.NewTextHandler(stderr, nil)),
+		ServerName:               *serverName,
+		RateLimit:                *rate,
+		NoRateLimit:              *rate == 0,
+		Logger:                   slog.New(slog.NewTextHandler(stderr, nil)),
+		ClosedRegistration:       *noRegistration,
+		RegistrationSharedSecret: *sharedSecret,
 	}
 	if err := opts.Validate(); err != nil {
 		fmt.Fprintf(stderr, "mxpresence serve: --server-name: %v\n", err)
@@ -100,6 +104,18 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	for _, a := range accounts {
 		fmt.Fprintf(stdout, "user %s access_token %s\n", a.UserID, a.AccessToken)
 	}
+	for _, v := range mock.APIVersions() {
+		fmt.Fprintf(stdout, "api %s %s\n", v.Name, v.BasePath)
+	}
+	if *noRegistration {
+		fmt.Fprintln(stdout, "registration closed")
+	} else {
+		fmt.Fprintln(stdout, "registration open")
+	}
+	if *sharedSecret != "" {
+		fmt.Fprintln(stdout, "shared-secret registration /_synapse/admin/v1/register")
+	}
+	// Last, so that a script can wait for this line and then start.
 	fmt.Fprintf(stdout, "listening on http://%s\n", ln.Addr())
 
 	select {

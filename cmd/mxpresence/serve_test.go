@@ -4,6 +4,10 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/hmac"
+	"crypto/sha1"
+	"encoding/hex"
+	"encoding/json"
 	"io"
 	"net"
 	"net/http"
@@ -32,10 +36,18 @@ func (b *syncBuffer) String() string {
 	return b.buf.String()
 }
 
+// started is what serve printed before it listened.
+type started struct {
+	base   string            // the listening URL
+	tokens map[string]string // access token by user ID
+	apis   []string          // "name base-path", one per API version
+	notes  []string          // the other lines: registration open or closed, shared secret
+}
+
 // startServe runs the command in the background and waits for it to say
-// where it listens. It returns the base URL, the tokens it printed by user
-// ID, and the channel its exit code arrives on.
-func startServe(t *testing.T, run func(stdout, stderr io.Writer) int) (base string, tokens map[string]string, stderr *syncBuffer, exit chan int) {
+// where it listens. It returns what it printed until then, its log, and the
+// channel its exit code arrives on.
+func startServe(t *testing.T, run func(stdout, stderr io.Writer) int) (st started, stderr *syncBuffer, exit chan int) {
 	t.Helper()
 	out, stdout := io.Pipe()
 	stderr = &syncBuffer{}
@@ -44,22 +56,26 @@ func startServe(t *testing.T, run func(stdout, stderr io.Writer) int) (base stri
 		exit <- run(stdout, stderr)
 		stdout.Close()
 	}()
-	tokens = map[string]string{}
+	st.tokens = map[string]string{}
 	sc := bufio.NewScanner(out)
 	for sc.Scan() {
 		line := sc.Text()
 		if rest, ok := strings.CutPrefix(line, "listening on "); ok {
 			go io.Copy(io.Discard, out)
-			return rest, tokens, stderr, exit
+			st.base = rest
+			return st, stderr, exit
 		}
-		var id, tok string
-		if f := strings.Fields(line); len(f) == 4 && f[0] == "user" && f[2] == "access_token" {
-			id, tok = f[1], f[3]
-		}
-		if id == "" {
+		f := strings.Fields(line)
+		switch {
+		case len(f) == 4 && f[0] == "user" && f[2] == "access_token":
+			st.tokens[f[1]] = f[3]
+		case len(f) == 3 && f[0] == "api":
+			st.apis = append(st.apis, f[1]+" "+f[2])
+		case line == "registration open" || line == "registration closed" || line == "shared-secret registration /_synapse/admin/v1/register":
+			st.notes = append(st.notes, line)
+		default:
 			t.Fatalf("unexpected output line %q", line)
 		}
-		tokens[id] = tok
 	}
 	t.Fatalf("serve ended before listening (exit %d): %s", <-exit, stderr)
 	return
@@ -90,12 +106,19 @@ func waitExit(t *testing.T, exit chan int) int {
 func TestServe(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	base, tokens, stderr, exit := startServe(t, func(stdout, stderr io.Writer) int {
+	st, stderr, exit := startServe(t, func(stdout, stderr io.Writer) int {
 		return serve(ctx, []string{"--addr", "127.0.0.1:0", "--server-name", "example.test", "--user", "alice:pass:word", "--user", "bob:pw"}, stdout, stderr)
 	})
+	base, tokens := st.base, st.tokens
 	alice, bob := tokens["@alice:example.test"], tokens["@bob:example.test"]
 	if len(tokens) != 2 || alice == "" || bob == "" {
 		t.Fatalf("printed accounts: %v", tokens)
+	}
+	if got := strings.Join(st.apis, "; "); got != "v1 /_matrix/client/api/v1; r0 /_matrix/client/r0; v3 /_matrix/client/v3" {
+		t.Errorf("printed APIs: %s", got)
+	}
+	if got := strings.Join(st.notes, "; "); got != "registration open" {
+		t.Errorf("printed notes: %s", got)
 	}
 	status := base + "/_matrix/client/api/v1/presence/@alice:example.test/status"
 	if code, body := get(t, status+"?access_token="+alice); code != 200 || !strings.Contains(body, `"presence":"offline"`) {
@@ -131,9 +154,10 @@ func TestServe(t *testing.T) {
 // The real entry point, stopped by a real signal. NotifyContext is in place
 // before the listening line, so the signal cannot reach the default handler.
 func TestServeStopsOnSIGTERM(t *testing.T) {
-	base, _, stderr, exit := startServe(t, func(stdout, stderr io.Writer) int {
+	st, stderr, exit := startServe(t, func(stdout, stderr io.Writer) int {
 		return runServe([]string{"--addr", "127.0.0.1:0"}, stdout, stderr)
 	})
+	base := st.base
 	if code, body := get(t, base+"/_matrix/client/api/v1/register"); code != 200 || !strings.Contains(body, "m.login.password") {
 		t.Errorf("GET /register: %d %s", code, body)
 	}
@@ -156,9 +180,10 @@ func TestServeRateLimitFlag(t *testing.T) {
 		{"100", 100, 200}, // the default burst
 	} {
 		ctx, cancel := context.WithCancel(context.Background())
-		base, tokens, _, exit := startServe(t, func(stdout, stderr io.Writer) int {
+		st, _, exit := startServe(t, func(stdout, stderr io.Writer) int {
 			return serve(ctx, []string{"--addr", "127.0.0.1:0", "--rate-limit", tt.rate, "--user", "alice:pw"}, stdout, stderr)
 		})
+		base, tokens := st.base, st.tokens
 		url := base + "/_matrix/client/api/v1/presence/@alice:localhost/status?access_token=" + tokens["@alice:localhost"]
 		var code int
 		for range tt.requests {
@@ -203,4 +228,85 @@ func TestServeRefusesBadFlags(t *testing.T) {
 			t.Errorf("serve %q: exit %d, stderr %q; want exit %d mentioning %q", tt.args, code, stderr.String(), tt.code, tt.inError)
 		}
 	}
+}
+
+func post(t *testing.T, url, body string) (int, string) {
+	t.Helper()
+	res, err := http.Post(url, "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	out, _ := io.ReadAll(res.Body)
+	return res.StatusCode, string(out)
+}
+
+// --no-registration closes open registration in every version;
+// --shared-secret opens the admin API, which still works; --user still
+// makes accounts, usable under every prefix.
+func TestServeRegistrationFlags(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	st, stderr, exit := startServe(t, func(stdout, stderr io.Writer) int {
+		return serve(ctx, []string{"--addr", "127.0.0.1:0", "--no-registration", "--shared-secret", "s3cret", "--user", "alice:pw"}, stdout, stderr)
+	})
+	if got := strings.Join(st.notes, "; "); got != "registration closed; shared-secret registration /_synapse/admin/v1/register" {
+		t.Errorf("printed notes: %s", got)
+	}
+	alice := st.tokens["@alice:localhost"]
+	for _, prefix := range []string{"/_matrix/client/api/v1", "/_matrix/client/r0", "/_matrix/client/v3"} {
+		if code, body := get(t, st.base+prefix+"/presence/@alice:localhost/status?access_token="+alice); code != 200 {
+			t.Errorf("GET own status under %s: %d %s", prefix, code, body)
+		}
+		if code, body := post(t, st.base+prefix+"/register", `{"type":"m.login.password","username":"bob","user":"bob","password":"pw"}`); code != 403 || !strings.Contains(body, "registration is disabled") {
+			t.Errorf("POST %s/register: %d %s, want 403", prefix, code, body)
+		}
+	}
+
+	code, body := get(t, st.base+"/_synapse/admin/v1/register")
+	var n struct{ Nonce string }
+	if code != 200 || json.Unmarshal([]byte(body), &n) != nil || n.Nonce == "" {
+		t.Fatalf("GET nonce: %d %s", code, body)
+	}
+	m := hmac.New(sha1.New, []byte("s3cret"))
+	m.Write([]byte(n.Nonce + "\x00bob\x00pw\x00notadmin"))
+	code, body = post(t, st.base+"/_synapse/admin/v1/register",
+		`{"nonce":"`+n.Nonce+`","username":"bob","password":"pw","admin":false,"mac":"`+hex.EncodeToString(m.Sum(nil))+`"}`)
+	if code != 200 || !strings.Contains(body, `"user_id":"@bob:localhost"`) {
+		t.Errorf("shared-secret registration: %d %s", code, body)
+	}
+	if code, body := post(t, st.base+"/_matrix/client/v3/login", `{"type":"m.login.password","identifier":{"type":"m.id.user","user":"bob"},"password":"pw"}`); code != 200 {
+		t.Errorf("bob logs in: %d %s", code, body)
+	}
+	cancel()
+	if code := waitExit(t, exit); code != 0 {
+		t.Errorf("exit %d: %s", code, stderr)
+	}
+	if strings.Contains(stderr.String(), "s3cret") {
+		t.Error("the log holds the shared secret")
+	}
+}
+
+// Without the flags, registration is open in every version and the admin
+// API is off.
+func TestServeRegistrationDefaults(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	st, _, exit := startServe(t, func(stdout, stderr io.Writer) int {
+		return serve(ctx, []string{"--addr", "127.0.0.1:0"}, stdout, stderr)
+	})
+	if code, body := get(t, st.base+"/_synapse/admin/v1/register"); code != 400 || !strings.Contains(body, "not enabled") {
+		t.Errorf("GET nonce: %d %s, want 400", code, body)
+	}
+	if code, body := post(t, st.base+"/_matrix/client/api/v1/register", `{"type":"m.login.password","user":"carol","password":"pw"}`); code != 200 {
+		t.Errorf("v1 register: %d %s", code, body)
+	}
+	if code, body := post(t, st.base+"/_matrix/client/r0/register", `{"username":"dave","password":"pw"}`); code != 401 || !strings.Contains(body, "m.login.dummy") {
+		t.Errorf("r0 register: %d %s, want the 401 that opens user-interactive auth", code, body)
+	}
+	if code, body := get(t, st.base+"/_matrix/client/versions"); code != 200 || !strings.Contains(body, `"v1.1"`) {
+		t.Errorf("GET /versions: %d %s", code, body)
+	}
+	cancel()
+	waitExit(t, exit)
 }
