@@ -23,7 +23,10 @@ type Deviation struct {
 	// CaughtBy lists the requirements that must fail when the fault is on.
 	// Empty for variations.
 	CaughtBy []string
-	wrap     func(s *Server, next http.Handler) http.Handler
+	// CheckWith is the API version whose suite run must catch the fault:
+	// v1, r0 or v3; empty means v1.
+	CheckWith string
+	wrap      func(s *Server, next http.Handler) http.Handler
 }
 
 // DeviationKind tells faults from variations.
@@ -73,4 +76,13 @@ func (s *Server) deviate(ds []Deviation) http.Handler {
 		h = d.wrap(s, h)
 	}
 	return h
+}
+
+// SuiteAPI is the API version a run against the deviation tests: CheckWith,
+// or v1.
+func (d Deviation) SuiteAPI() string {
+	if d.CheckWith == "" {
+		return "v1"
+	}
+	return d.CheckWith
 }

@@ -547,6 +547,85 @@ func faults() []Deviation {
 			},
 		},
 
+		// The rules of r0 and v3.
+		{
+			Name: "bearer-header-ignored", Category: "auth not checked", CheckWith: "v3",
+			Description: "Under r0 and v3, a token in the Authorization: Bearer header is ignored; only the query parameter counts.",
+			CaughtBy:    []string{"PRES-GEN-10"},
+			wrap: sinceR0(func(w http.ResponseWriter, r *http.Request, next http.Handler) {
+				r = r.Clone(r.Context())
+				r.Header.Del("Authorization")
+				next.ServeHTTP(w, r)
+			}),
+		},
+		{
+			Name: "query-token-ignored", Category: "auth not checked", CheckWith: "r0",
+			Description: "Under r0 and v3, the access_token query parameter is ignored; only the header counts.",
+			CaughtBy:    []string{"PRES-GEN-11"},
+			wrap: sinceR0(func(w http.ResponseWriter, r *http.Request, next http.Handler) {
+				r = r.Clone(r.Context())
+				q := r.URL.Query()
+				q.Del("access_token")
+				r.URL.RawQuery = q.Encode()
+				next.ServeHTTP(w, r)
+			}),
+		},
+		{
+			Name: "free-for-chat-accepted", Category: "bad input accepted", CheckWith: "v3",
+			Description: "Under r0 and v3, PUT status still accepts and stores free_for_chat, which r0.2.0 removed.",
+			CaughtBy:    []string{"PRES-STATUS-PUT-19"},
+			wrap: storeLoosely(func(v any) (string, bool) {
+				p, ok := v.(string)
+				return p, ok && p == "free_for_chat"
+			}),
+		},
+		{
+			Name: "currently-active-missing", Category: "off the schema: missing field", CheckWith: "r0",
+			Description: "Under r0 and v3, GET status leaves out currently_active.",
+			CaughtBy:    []string{"PRES-STATUS-GET-11"},
+			wrap:        editStatus(func(st map[string]any) { delete(st, "currently_active") }),
+		},
+		{
+			Name: "currently-active-string", Category: "off the schema: wrong type", CheckWith: "v3",
+			Description: `Under r0 and v3, GET status gives currently_active as a string ("true").`,
+			CaughtBy:    []string{"PRES-STATUS-GET-01", "PRES-STATUS-GET-11"},
+			wrap: editStatus(func(st map[string]any) {
+				if b, ok := st["currently_active"].(bool); ok {
+					st["currently_active"] = strconv.FormatBool(b)
+				}
+			}),
+		},
+		{
+			Name: "shared-room-not-visible", Category: "state not shared", CheckWith: "v3",
+			Description: "Under r0 and v3, a user's presence stays hidden from the users they share a room with.",
+			CaughtBy:    []string{"PRES-STATUS-GET-04"},
+			wrap: func(s *Server, next http.Handler) http.Handler {
+				return rewrite(s, next, getStatus, func(rec *recorder, r *http.Request, at reached) {
+					viewer, err := s.authenticate(r)
+					if at.api.name == "v1" || err != nil || viewer.id == at.userID || rec.status != http.StatusOK {
+						return
+					}
+					rec.status = errNoPresence.status
+					rec.body.Reset()
+					rec.body.WriteString(`{"errcode":"M_NOT_FOUND","error":"there is no presence state for this user that you may see"}`)
+				})
+			},
+		},
+		{
+			Name: "token-not-required-to-read", Category: "auth not checked", CheckWith: "r0",
+			Description: "Under r0 and v3, GET status needs no access token: an anonymous reader sees every user's presence.",
+			CaughtBy:    []string{"PRES-STATUS-GET-10"},
+			wrap: func(s *Server, next http.Handler) http.Handler {
+				return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					at := s.reach(r)
+					if _, err := accessToken(r); at.endpoint == getStatus && at.api.name != "v1" && err == errMissingToken && s.serveAs(w, r, at) {
+						return
+					}
+					next.ServeHTTP(w, r)
+				})
+			},
+		},
+
 		// Rate limiting, CORS, routing, paths.
 		{
 			Name: "rate-limit-without-retry-after", Category: "rate limit",
@@ -767,4 +846,17 @@ func integer(v any) (int64, bool) {
 	}
 	i, err := n.Int64()
 	return i, err == nil
+}
+
+// sinceR0 applies a deviation to requests under the r0 and v3 prefixes.
+func sinceR0(deviate func(w http.ResponseWriter, r *http.Request, next http.Handler)) func(*Server, http.Handler) http.Handler {
+	return func(s *Server, next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if at := s.reach(r); at.api != nil && at.api.name != "v1" {
+				deviate(w, r, next)
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
 }

@@ -62,7 +62,7 @@ func runDeviations(t *testing.T, ds []mockserver.Deviation, args func(mockserver
 // with short timeouts: a fault that never answers is waited for only so long.
 // Slow requirements run only for the faults that declare one.
 func faultArgs(d mockserver.Deviation) []string {
-	args := []string{"test", "--mock-fault", d.Name, "--strict", "--timeout", "500ms", "--settle", "300ms", "--spec-timeout", "20s"}
+	args := []string{"test", "--mock-fault", d.Name, "--api", d.SuiteAPI(), "--strict", "--timeout", "500ms", "--settle", "300ms", "--spec-timeout", "20s"}
 	if !slices.ContainsFunc(d.CaughtBy, isSlow) {
 		args = append(args, "--label-filter", "!slow")
 	}
@@ -178,14 +178,14 @@ func checkDeviationTables(t *testing.T, faultRuns, variationRuns []deviationRun)
 
 func faultTable(runs []deviationRun) string {
 	var b bytes.Buffer
-	b.WriteString("| fault | kind of break | what the server does wrong | caught by (declared, and checked) | requirements failed in all |\n|---|---|---|---|---|\n")
+	b.WriteString("| fault | kind of break | what the server does wrong | suite run | caught by (declared, and checked) | requirements failed in all |\n|---|---|---|---|---|---|\n")
 	for _, run := range runs {
 		d := run.deviation
 		failed := "(no report)"
 		if run.result != nil {
 			failed = fmt.Sprint(len(run.result.WithOutcome(report.Failed)))
 		}
-		fmt.Fprintf(&b, "| `%s` | %s | %s | %s | %s |\n", d.Name, d.Category, cell(d.Description), strings.Join(d.CaughtBy, ", "), failed)
+		fmt.Fprintf(&b, "| `%s` | %s | %s | `--api %s` | %s | %s |\n", d.Name, d.Category, cell(d.Description), d.SuiteAPI(), strings.Join(d.CaughtBy, ", "), failed)
 	}
 	return b.String()
 }

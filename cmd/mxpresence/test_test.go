@@ -143,3 +143,64 @@ func TestTestAgainstASeparateServe(t *testing.T) {
 		}
 	}
 }
+
+// Every API version passes against the mock, which serves them all at
+// once, and auto picks the newest the mock's /versions offers. Requirements
+// of other versions are reported as not applicable, never as passed.
+func TestEveryVersionPassesAgainstTheMock(t *testing.T) {
+	for _, api := range []string{"v1", "r0", "v3", "auto"} {
+		t.Run(api, func(t *testing.T) {
+			t.Parallel()
+			jsonPath := filepath.Join(t.TempDir(), "report.json")
+			code, out, errOut := mxpresence(t, "test", "--api", api, "--no-color", "--json", jsonPath)
+			if code != 0 {
+				t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+			}
+			file, err := os.Open(jsonPath)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer file.Close()
+			result, err := report.ReadJSON(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			version := api
+			if api == "auto" {
+				version = "v3"
+				if !strings.Contains(errOut, "--api auto: the server's newest version is v3") {
+					t.Errorf("auto did not say what it chose: %s", errOut)
+				}
+			}
+			if result.API != version {
+				t.Errorf("report says API %s, want %s", result.API, version)
+			}
+			for _, r := range suite.Catalogue() {
+				want := report.Passed
+				if !r.AppliesTo(version) {
+					want = report.NotApplicable
+				}
+				if got, _ := result.Outcome(r.ID); got != want {
+					t.Errorf("%s: %s, want %s", r.ID, got, want)
+				}
+			}
+		})
+	}
+}
+
+func TestNewestAPI(t *testing.T) {
+	cases := []struct {
+		supported []string
+		want      string
+	}{
+		{nil, "v1"},
+		{[]string{"r0.0.1", "r0.6.1"}, "r0"},
+		{[]string{"r0.6.1", "v1.1", "v1.11"}, "v3"},
+		{[]string{"v1.1"}, "v3"},
+	}
+	for _, c := range cases {
+		if got := newestAPI(c.supported); got != c.want {
+			t.Errorf("newestAPI(%v) = %s, want %s", c.supported, got, c.want)
+		}
+	}
+}
