@@ -1,10 +1,14 @@
 // Package mockserver is the reference mock homeserver for the Matrix
 // Client-Server presence API: accounts (register, login, access tokens) and
-// the four presence operations, held in memory and served by an
-// http.Handler.
+// the presence operations, held in memory and served by an http.Handler.
+// It serves the API as v1, r0 and v3 at once, each under its own prefix
+// with its own rules, over one store; for r0 and v3 it adds the least of
+// the room API that their visibility rule needs. /_matrix/client/versions
+// and shared-secret admin registration round it off.
 //
 // It is strict where the spec is explicit and, where the spec is silent,
 // makes the choice a careful homeserver makes; the README lists every such
-// choice. Its facts (base path, presence states) come from the seed
-// document through package schemas, so the spec lives in one place.
+// choice. Each version's facts (base path, presence states, which
+// operations exist) come from its embedded document through package
+// schemas, so the spec lives in one place.
 package mockserver

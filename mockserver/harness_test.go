@@ -221,7 +221,7 @@ func (h *harness) world() string {
 		for _, l := range u.list {
 			listed = append(listed, l.id)
 		}
-		for rm := range u.joined {
+		for rm := range u.joinedRooms {
 			rooms = append(rooms, rm.id)
 		}
 		slices.Sort(rooms)

@@ -46,18 +46,18 @@ func (s *Server) postCreateRoom(w http.ResponseWriter, r *http.Request, c call) 
 		writeError(w, err)
 		return
 	}
-	spec, err := decodeNewRoom(*bp)
+	nr, err := decodeNewRoom(*bp)
 	s.releaseBuffer(bp)
 	if err != nil {
 		writeError(w, err)
 		return
 	}
-	invitees, err := s.resolveInvitees(c.viewer, spec.invite)
+	invitees, err := s.resolveInvitees(c.viewer, nr.invite)
 	if err != nil {
 		writeError(w, err)
 		return
 	}
-	rm := &room{public: spec.public(), members: map[*user]membership{c.viewer: joined}}
+	rm := &room{public: nr.public(), members: map[*user]membership{c.viewer: joined}}
 	for _, u := range invitees {
 		rm.members[u] = invited
 	}
@@ -217,15 +217,15 @@ func (rm *room) isMember(u *user) bool {
 func (u *user) join(rm *room) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	if u.joined == nil {
-		u.joined = make(map[*room]bool)
+	if u.joinedRooms == nil {
+		u.joinedRooms = make(map[*room]bool)
 	}
-	u.joined[rm] = true
+	u.joinedRooms[rm] = true
 }
 
 // leave records that u has left rm; the caller holds rm's lock.
 func (u *user) leave(rm *room) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	delete(u.joined, rm)
+	delete(u.joinedRooms, rm)
 }

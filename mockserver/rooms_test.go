@@ -196,7 +196,7 @@ func TestEscapedRoomIDs(t *testing.T) {
 	mustOK(t, h.as(b.AccessToken, "POST", v3Prefix+"/join/"+escaped, ""))
 	mustOK(t, h.as(b.AccessToken, "POST", v3Prefix+"/rooms/"+escaped+"/join", ""))
 	mustOK(t, h.as(b.AccessToken, "POST", v3Prefix+"/rooms/"+escaped+"/le%61ve", ""))
-	if h.srv.userByID(b.UserID).joined[h.srv.roomByID(id)] {
+	if h.srv.userByID(b.UserID).joinedRooms[h.srv.roomByID(id)] {
 		t.Error("bob is still in the room after leaving")
 	}
 }

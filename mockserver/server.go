@@ -12,11 +12,13 @@ import (
 )
 
 // Options configure a Server. The zero value is a server named localhost,
-// on the real clock, rate limited at DefaultRateLimit, logging nothing.
+// on the real clock, rate limited at DefaultRateLimit, logging nothing,
+// with open registration and no shared-secret registration.
 type Options struct {
 	// ServerName is the server part of every user ID; default "localhost".
 	ServerName string
-	// Clock drives last_active_ago and the rate limiter; default time.Now.
+	// Clock drives last_active_ago, currently_active, the rate limiter and
+	// the expiry of registration sessions and nonces; default time.Now.
 	Clock func() time.Time
 	// RateLimit is the requests per second each user may make, with a
 	// burst of as many (at least one). Zero or less means DefaultRateLimit.

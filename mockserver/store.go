@@ -21,10 +21,10 @@ type user struct {
 
 	mu sync.Mutex
 	presenceState
-	list   []*user        // the presence list, in invite order
-	listed map[*user]bool // the same users, for lookups; nil until the first invite
-	joined map[*room]bool // the rooms the user has joined; nil until the first
-	bucket tokenBucket    // rate limiting
+	list        []*user        // the presence list, in invite order
+	listed      map[*user]bool // the same users, for lookups; nil until the first invite
+	joinedRooms map[*room]bool // nil until the first join
+	bucket      tokenBucket    // rate limiting
 }
 
 // presenceState is what GET status reports about a user.
@@ -84,7 +84,7 @@ func (u *user) sharesRoomWith(other *user) bool {
 	var buf [16]*room
 	rooms := buf[:0]
 	u.mu.Lock()
-	for rm := range u.joined {
+	for rm := range u.joinedRooms {
 		rooms = append(rooms, rm)
 	}
 	u.mu.Unlock()
@@ -94,7 +94,7 @@ func (u *user) sharesRoomWith(other *user) bool {
 	other.mu.Lock()
 	defer other.mu.Unlock()
 	for _, rm := range rooms {
-		if other.joined[rm] {
+		if other.joinedRooms[rm] {
 			return true
 		}
 	}
