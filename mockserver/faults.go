@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 )
 
 // faults lists the faults: each the kind of break a real homeserver shows,
@@ -626,6 +627,49 @@ func faults() []Deviation {
 			},
 		},
 
+		{
+			Name: "fresh-user-presence-empty", Category: "off the schema: bad enum value", CheckWith: "v3",
+			Description: `GET status of a user who has never set a presence answers presence "", as a store that fills in an empty record does.`,
+			CaughtBy:    []string{"PRES-STATUS-GET-12"},
+			wrap: func(s *Server, next http.Handler) http.Handler {
+				var set sync.Map // *user -> true once they have set a presence
+				marking := afterPut(s, next, func(u *user, _ presenceState) { set.Store(u, true) })
+				return rewrite(s, marking, getStatus, func(rec *recorder, _ *http.Request, at reached) {
+					u := s.userByID(at.userID)
+					if _, done := set.Load(u); u == nil || done || rec.status != http.StatusOK {
+						return
+					}
+					rec.editJSON(func(v any) any {
+						if m, ok := v.(map[string]any); ok {
+							m["presence"], m["status_msg"] = "", ""
+						}
+						return v
+					})
+				})
+			},
+		},
+		{
+			Name: "settling-presence-empty", Category: "off the schema: while settling", CheckWith: "v3",
+			Description: `For half a second after a PUT, GET status answers presence "" while the write settles; then the right state.`,
+			CaughtBy:    []string{"PRES-STATUS-PUT-01", "PRES-STATUS-GET-01"},
+			wrap: func(s *Server, next http.Handler) http.Handler {
+				var settling sync.Map // *user -> time the write lands
+				marking := afterPut(s, next, func(u *user, _ presenceState) { settling.Store(u, time.Now().Add(settleLag)) })
+				return rewrite(s, marking, getStatus, func(rec *recorder, _ *http.Request, at reached) {
+					until, ok := settling.Load(s.userByID(at.userID))
+					if !ok || time.Now().After(until.(time.Time)) || rec.status != http.StatusOK {
+						return
+					}
+					rec.editJSON(func(v any) any {
+						if m, ok := v.(map[string]any); ok {
+							m["presence"] = ""
+						}
+						return v
+					})
+				})
+			},
+		},
+
 		// Rate limiting, CORS, routing, paths.
 		{
 			Name: "rate-limit-without-retry-after", Category: "rate limit",
@@ -860,3 +904,8 @@ func sinceR0(deviate func(w http.ResponseWriter, r *http.Request, next http.Hand
 		})
 	}
 }
+
+// settleLag is how long a deviation that applies writes late takes: longer
+// than a read right after the write, shorter than the suite's default settle
+// window of two seconds.
+const settleLag = 500 * time.Millisecond

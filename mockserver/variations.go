@@ -3,6 +3,8 @@ package mockserver
 import (
 	"encoding/json"
 	"net/http"
+	"sync"
+	"time"
 )
 
 // variations lists choices the spec leaves open, each made differently
@@ -93,6 +95,35 @@ func variations() []Deviation {
 							return mapEvents(v, func(e map[string]any) any { extra(content(e)); e["event_id"] = "$x"; return e })
 						}
 						return v
+					})
+				})
+			},
+		},
+		{
+			Name: "writes-settle-late", Kind: Variation,
+			Description: "A PUT status answers 200 at once but its state shows half a second later, as servers that apply writes through a queue do; reads meanwhile show the previous state.",
+			wrap: func(s *Server, next http.Handler) http.Handler {
+				// Writes land in the order they were made, as a queue
+				// delivers them, even if their timers fire out of order.
+				var mu sync.Mutex
+				made, landed := map[*user]int{}, map[*user]int{}
+				return afterPut(s, next, func(u *user, before presenceState) {
+					written := u.presenceState
+					u.presenceState = before
+					mu.Lock()
+					made[u]++
+					seq := made[u]
+					mu.Unlock()
+					time.AfterFunc(settleLag, func() {
+						mu.Lock()
+						defer mu.Unlock()
+						if seq <= landed[u] {
+							return
+						}
+						landed[u] = seq
+						u.mu.Lock()
+						u.presenceState = written
+						u.mu.Unlock()
 					})
 				})
 			},

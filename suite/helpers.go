@@ -79,6 +79,13 @@ type stateOf struct {
 	HasMsg    bool
 }
 
+func (s stateOf) String() string {
+	if !s.HasMsg {
+		return "presence " + s.Presence
+	}
+	return fmt.Sprintf("presence %s with status_msg %q", s.Presence, s.StatusMsg)
+}
+
 func state(st client.Status) stateOf {
 	s := stateOf{Presence: st.Presence}
 	if st.StatusMsg != nil {
@@ -87,43 +94,63 @@ func state(st client.Status) stateOf {
 	return s
 }
 
-// awaitStatus reads a status until it satisfies want or the settle window
-// closes: servers may apply a write a moment after acknowledging it. Every
-// response read on the way is still checked against the schema.
-func awaitStatus(s *Spec, viewer *client.Session, userID string, what string, want func(client.Status) bool) client.Status {
+// await repeats read until ok says its exchange shows what is wanted, or
+// the settle window closes: servers may apply a write a moment after
+// acknowledging it. Every response read on the way is still checked against
+// the schema, so a server that shows a malformed state while it settles
+// fails all the same.
+func await(s *Spec, what string, read func() *client.Exchange, ok func(*client.Exchange) bool) *client.Exchange {
 	deadline := time.Now().Add(s.Settle())
 	for {
-		ex := viewer.GetStatus(s.Context(), userID)
-		st, err := client.DecodeStatus(ex)
-		if err == nil && want(st) {
-			return st
+		ex := read()
+		if ok(ex) {
+			return ex
 		}
 		if time.Now().After(deadline) {
-			s.Expect(ex).To(match.HaveStatus(http.StatusOK), "%s reading the status of %s", viewer.UserID, userID)
-			s.Expect(err).NotTo(gomega.HaveOccurred(), "decoding\n\n%s", ex)
-			s.fail(fmt.Sprintf("Expected the status of %s to show %s within %s, but it did not.\n\n%s", userID, what, s.Settle(), ex), 1)
+			s.fail(fmt.Sprintf("Expected %s within %s (--settle); the last read shows otherwise.\n\n%s", what, s.Settle(), ex), 2)
 		}
 		s.Sleep(settlePoll)
 	}
 }
 
-// awaitList reads a user's own list until it satisfies want or the settle
-// window closes.
+// awaitStatus reads a status, as viewer sees it, until want holds.
+func awaitStatus(s *Spec, viewer *client.Session, userID string, what string, want func(client.Status) bool) client.Status {
+	var st client.Status
+	await(s, fmt.Sprintf("the status of %s to show %s", userID, what),
+		func() *client.Exchange { return viewer.GetStatus(s.Context(), userID) },
+		func(ex *client.Exchange) bool {
+			var err error
+			st, err = client.DecodeStatus(ex)
+			return err == nil && want(st)
+		})
+	return st
+}
+
+// awaitList reads a user's own presence list until want holds.
 func awaitList(s *Spec, u *client.Session, what string, want func([]client.PresenceEvent) bool) []client.PresenceEvent {
-	deadline := time.Now().Add(s.Settle())
-	for {
-		ex := u.GetList(s.Context(), u.UserID)
-		events, err := client.DecodeList(ex)
-		if err == nil && want(events) {
-			return events
-		}
-		if time.Now().After(deadline) {
-			s.Expect(ex).To(match.HaveStatus(http.StatusOK), "%s reading their own presence list", u.UserID)
-			s.Expect(err).NotTo(gomega.HaveOccurred(), "decoding\n\n%s", ex)
-			s.fail(fmt.Sprintf("Expected the presence list of %s to show %s within %s, but it did not.\n\n%s", u.UserID, what, s.Settle(), ex), 1)
-		}
-		s.Sleep(settlePoll)
+	var events []client.PresenceEvent
+	await(s, fmt.Sprintf("the presence list of %s to show %s", u.UserID, what),
+		func() *client.Exchange { return u.GetList(s.Context(), u.UserID) },
+		func(ex *client.Exchange) bool {
+			var err error
+			events, err = client.DecodeList(ex)
+			return err == nil && want(events)
+		})
+	return events
+}
+
+// setStatusSettled sets a session's own presence and waits until a read
+// shows it, so that what follows starts from a known state.
+func setStatusSettled(s *Spec, u *client.Session, presence string, msg ...string) stateOf {
+	setStatus(s, u, presence, msg...)
+	want := stateOf{Presence: presence}
+	if len(msg) > 0 {
+		want.StatusMsg, want.HasMsg = msg[0], true
 	}
+	return state(awaitStatus(s, u, u.UserID, want.String(), func(st client.Status) bool {
+		got := state(st)
+		return got.Presence == want.Presence && (!want.HasMsg || got == want)
+	}))
 }
 
 const settlePoll = 50 * time.Millisecond

@@ -22,7 +22,11 @@ func listPostRequirements(r registrar) {
 		alice, bob := s.NewUser(), s.NewUser()
 		setStatus(s, bob, "unavailable")
 		changeList(s, alice, client.ListChange{Invite: []string{bob.UserID}})
-		events := awaitList(s, alice, "bob", func(events []client.PresenceEvent) bool { return len(events) > 0 })
+		events := awaitList(s, alice, "bob, unavailable", func(events []client.PresenceEvent) bool {
+			return slices.ContainsFunc(events, func(e client.PresenceEvent) bool {
+				return e.Content.UserID == bob.UserID && e.Content.Presence == "unavailable"
+			})
+		})
 		s.Expect(events).To(gomega.HaveLen(1))
 		s.Expect(events[0].Type).To(gomega.Equal("m.presence"))
 		s.Expect(events[0].Content.UserID).To(gomega.Equal(bob.UserID))

@@ -207,13 +207,28 @@ func Preflight(ctx context.Context, cfg Config) error {
 		return fmt.Errorf("%w: %v", ErrTargetUnusable, err)
 	}
 	if _, err := cfg.Users.NewUser(ctx, c); err != nil {
-		hint := ""
-		if strings.Contains(err.Error(), "M_FORBIDDEN") || strings.Contains(err.Error(), "404") {
-			hint = "\nIf the server does not allow registration, give pre-made users with --users-file."
-		}
-		return fmt.Errorf("%w: cannot provision a user on %s: %v%s", ErrTargetUnusable, cfg.Target, err, hint)
+		return fmt.Errorf("%w: cannot provision a user on %s: %v%s", ErrTargetUnusable, cfg.Target, err, provisioningHint(cfg, err))
 	}
 	return nil
+}
+
+// provisioningHint says what usually fixes a failed provisioning.
+func provisioningHint(cfg Config, err error) string {
+	msg := err.Error()
+	switch cfg.Users.(type) {
+	case *SharedSecret:
+		return "\nCheck the shared secret, and that the server offers /_synapse/admin/v1/register."
+	case *Pool:
+		return "\nCheck the users file: each line a user ID and a valid access token."
+	case *Registration:
+		switch {
+		case strings.Contains(msg, "404") || strings.Contains(msg, "M_UNRECOGNIZED"):
+			return fmt.Sprintf("\nThe server does not serve the %s API at %s. Try --api auto (Matrix 1.x releases are served as v3; v1 is the 2015 API).", cfg.API.Name, cfg.API.Prefix)
+		case strings.Contains(msg, "M_FORBIDDEN") || strings.Contains(msg, "m.login.dummy"):
+			return "\nThe server's open registration is closed: give --shared-secret (Synapse, Dendrite) or --users-file."
+		}
+	}
+	return ""
 }
 
 // registrar receives each requirement with the body that checks it.

@@ -116,6 +116,11 @@ func TestEveryFaultIsCaught(t *testing.T) {
 			caught++
 		}
 	}
+	for _, run := range runs {
+		if run.result != nil {
+			t.Logf("%s: failed %v", run.deviation.Name, run.result.WithOutcome(report.Failed))
+		}
+	}
 	t.Logf("kill rate: %d of %d faults caught (%.0f%%)", caught, len(faults), 100*float64(caught)/float64(len(faults)))
 	checkDeviationTables(t, runs, nil)
 }
@@ -176,16 +181,16 @@ func checkDeviationTables(t *testing.T, faultRuns, variationRuns []deviationRun)
 	}
 }
 
+// faultTable is what the README keeps: each fault and the requirements it
+// declares, which every run checks are among its failures. How many other
+// requirements fail too depends on timing (a fault that answers late fails
+// whatever is waiting), so those are logged, not kept.
 func faultTable(runs []deviationRun) string {
 	var b bytes.Buffer
-	b.WriteString("| fault | kind of break | what the server does wrong | suite run | caught by (declared, and checked) | requirements failed in all |\n|---|---|---|---|---|---|\n")
+	b.WriteString("| fault | kind of break | what the server does wrong | suite run | caught by |\n|---|---|---|---|---|\n")
 	for _, run := range runs {
 		d := run.deviation
-		failed := "(no report)"
-		if run.result != nil {
-			failed = fmt.Sprint(len(run.result.WithOutcome(report.Failed)))
-		}
-		fmt.Fprintf(&b, "| `%s` | %s | %s | `--api %s` | %s | %s |\n", d.Name, d.Category, cell(d.Description), d.SuiteAPI(), strings.Join(d.CaughtBy, ", "), failed)
+		fmt.Fprintf(&b, "| `%s` | %s | %s | `--api %s` | %s |\n", d.Name, d.Category, cell(d.Description), d.SuiteAPI(), strings.Join(d.CaughtBy, ", "))
 	}
 	return b.String()
 }

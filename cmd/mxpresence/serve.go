@@ -41,6 +41,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.Var(&users, "user", "create the account `NAME:PASSWORD` on start and print its access token; repeatable")
 	noRegistration := fs.Bool("no-registration", false, "close open registration (POST /register answers 403), as homeservers often do")
 	sharedSecret := fs.String("shared-secret", "", "turn on shared-secret registration at /_synapse/admin/v1/register, keyed with `SECRET`")
+	var faults, variations stringList
+	fs.Var(&faults, "fault", "switch on the fault `NAME`, to see a broken server from the client side; repeatable")
+	fs.Var(&variations, "variation", "switch on the legitimate variation `NAME`; repeatable")
+	listFaults := fs.Bool("list-faults", false, "list the faults and variations, and exit")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: mxpresence serve [flags]")
 		fmt.Fprintln(stderr)
@@ -60,6 +64,15 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fs.Usage()
 		return 2
 	}
+	if *listFaults {
+		writeDeviations(stdout)
+		return 0
+	}
+	deviations, err := mockDeviations(faults, variations)
+	if err != nil {
+		fmt.Fprintf(stderr, "mxpresence serve: %v\n", err)
+		return 2
+	}
 	if *rate < 0 || math.IsNaN(*rate) || math.IsInf(*rate, 0) {
 		fmt.Fprintf(stderr, "mxpresence serve: --rate-limit %v: want a number of requests per second, or 0 for no limit\n", *rate)
 		return 2
@@ -71,6 +84,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		Logger:                   slog.New(slog.NewTextHandler(stderr, nil)),
 		ClosedRegistration:       *noRegistration,
 		RegistrationSharedSecret: *sharedSecret,
+		Deviations:               deviations,
 	}
 	if err := opts.Validate(); err != nil {
 		fmt.Fprintf(stderr, "mxpresence serve: --server-name: %v\n", err)
@@ -115,6 +129,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if *sharedSecret != "" {
 		fmt.Fprintln(stdout, "shared-secret registration /_synapse/admin/v1/register")
 	}
+	for _, d := range deviations {
+		fmt.Fprintf(stdout, "%s %s: %s\n", d.Kind, d.Name, d.Description)
+	}
 	// Last, so that a script can wait for this line and then start.
 	fmt.Fprintf(stdout, "listening on http://%s\n", ln.Addr())
 
@@ -132,6 +149,20 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// writeDeviations lists the faults and variations: name, the suite run that
+// must catch a fault and the requirements that do, and what each does.
+func writeDeviations(w io.Writer) {
+	fmt.Fprintln(w, "Faults (a conformant server must not show them; `mxpresence test --mock-fault NAME` must fail):")
+	for _, d := range mockserver.Faults() {
+		fmt.Fprintf(w, "  %-32s %s\n  %-32s caught by %s with --api %s\n", d.Name, d.Description, "", strings.Join(d.CaughtBy, ", "), d.SuiteAPI())
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Variations (the spec allows them; `mxpresence test --mock-variation NAME` must pass):")
+	for _, d := range mockserver.Variations() {
+		fmt.Fprintf(w, "  %-32s %s\n", d.Name, d.Description)
+	}
 }
 
 // userFlags collects --user NAME:PASSWORD. NAME is a localpart, which holds

@@ -113,11 +113,12 @@ func TestUnreachableTargetCannotRun(t *testing.T) {
 	}
 }
 
-// The suite passes against a separately started `mxpresence serve`, once in
-// one process and once in three, and again against the same server: every
-// run registers fresh users, so runs never meet.
-func TestTestAgainstASeparateServe(t *testing.T) {
-	serve := exec.Command(os.Args[0], "serve", "--addr", "127.0.0.1:0")
+// startServeProcess runs `mxpresence serve` in a process of its own on a
+// free loopback port and returns its base URL; the process stops with the
+// test.
+func startServeProcess(t *testing.T, args ...string) string {
+	t.Helper()
+	serve := exec.Command(os.Args[0], append([]string{"serve", "--addr", "127.0.0.1:0"}, args...)...)
 	serve.Env = append(os.Environ(), runMainEnv+"=1")
 	out, err := serve.StdoutPipe()
 	if err != nil {
@@ -126,27 +127,49 @@ func TestTestAgainstASeparateServe(t *testing.T) {
 	if err := serve.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer func() {
+	t.Cleanup(func() {
 		serve.Process.Signal(syscall.SIGTERM)
 		serve.Wait()
-	}()
-	target := ""
+	})
 	sc := bufio.NewScanner(out)
 	for sc.Scan() {
 		if i := strings.Index(sc.Text(), "http://127.0.0.1:"); i >= 0 {
-			target = strings.Fields(sc.Text()[i:])[0]
-			break
+			go io.Copy(io.Discard, out)
+			return strings.Fields(sc.Text()[i:])[0]
 		}
 	}
-	go io.Copy(io.Discard, out)
-	if target == "" {
-		t.Fatal("serve printed no address")
-	}
+	t.Fatal("serve printed no address")
+	return ""
+}
+
+// The suite passes against a separately started `mxpresence serve`, once in
+// one process and once in three, and again against the same server: every
+// run registers fresh users, so runs never meet.
+func TestTestAgainstASeparateServe(t *testing.T) {
+	target := startServeProcess(t)
 	for _, args := range [][]string{{}, {"--procs", "3"}, {}} {
 		code, stdout, stderr := mxpresence(t, append([]string{"test", "--target", target, "--no-color"}, args...)...)
 		if code != 0 || !strings.Contains(stdout, "VERDICT: PASS") {
 			t.Errorf("test --target %s %v: exit %d\n%s\n%s", target, args, code, stdout, stderr)
 		}
+	}
+}
+
+// With open registration closed, the shared secret alone is enough; without
+// it, the run stops at once and says what to give.
+func TestSharedSecretWhenRegistrationIsClosed(t *testing.T) {
+	target := startServeProcess(t, "--no-registration", "--shared-secret", "s3cret")
+	code, stdout, stderr := mxpresence(t, "test", "--target", target, "--api", "v3", "--shared-secret", "s3cret", "--no-color")
+	if code != 0 || !strings.Contains(stdout, "VERDICT: PASS") {
+		t.Errorf("with the shared secret: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	code, _, stderr = mxpresence(t, "test", "--target", target, "--api", "v3")
+	if code != 2 || !strings.Contains(stderr, "open registration is closed: give --shared-secret") {
+		t.Errorf("without it: exit %d, stderr %q", code, stderr)
+	}
+	code, _, stderr = mxpresence(t, "test", "--target", target, "--api", "v3", "--shared-secret", "wrong")
+	if code != 2 || !strings.Contains(stderr, "Check the shared secret") {
+		t.Errorf("with a wrong one: exit %d, stderr %q", code, stderr)
 	}
 }
 

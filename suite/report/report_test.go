@@ -43,8 +43,8 @@ func TestSummary(t *testing.T) {
 	report.WriteSummary(&b, sample())
 	out := b.String()
 	for _, want := range []string{
-		"PUT /x                                 1       1       1       0       0",
-		"GET /x                                 1       0       0       1       1",
+		"PUT /x                                 1       1       1       0       0       0",
+		"GET /x                                 1       0       0       1       1       0",
 		"FAILED\n\n  A-02 [MUST] A-02 text\n    Expected 200, got 403",
 		"WARNINGS (SHOULD requirements not met; --strict makes them fail)\n\n  A-03",
 		"KNOWN FAILURES (expected by the skip file)\n\n  B-01 [MUST] B-01 text\n    reason: ticket 12",
