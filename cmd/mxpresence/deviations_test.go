@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -21,8 +22,14 @@ import (
 // its own (ginkgo runs one suite per process); runs go several at a time.
 
 // concurrentRuns bounds the suite processes at once: each mostly waits on
-// timeouts and settle windows, so more than the cores pays.
-const concurrentRuns = 8
+// timeouts and settle windows, so more than the cores pays, but the race
+// detector makes each process CPU-bound.
+func concurrentRuns() int {
+	if raceEnabled {
+		return runtime.GOMAXPROCS(0)
+	}
+	return 4 * runtime.GOMAXPROCS(0)
+}
 
 // deviationRun is one suite run against the mock with one deviation on.
 type deviationRun struct {
@@ -36,7 +43,7 @@ func runDeviations(t *testing.T, ds []mockserver.Deviation, args func(mockserver
 	t.Helper()
 	dir := t.TempDir()
 	runs := make([]deviationRun, len(ds))
-	sem := make(chan struct{}, concurrentRuns)
+	sem := make(chan struct{}, concurrentRuns())
 	var wg sync.WaitGroup
 	for i, d := range ds {
 		wg.Add(1)
@@ -59,10 +66,15 @@ func runDeviations(t *testing.T, ds []mockserver.Deviation, args func(mockserver
 }
 
 // faultArgs runs a fault strictly, so that faults in SHOULD behaviour count,
-// with short timeouts: a fault that never answers is waited for only so long.
-// Slow requirements run only for the faults that declare one.
+// with a short settle window (the mock applies writes at once) and, for a
+// fault that never answers, a short timeout. Slow requirements run only
+// for the faults that declare one.
 func faultArgs(d mockserver.Deviation) []string {
-	args := []string{"test", "--mock-fault", d.Name, "--api", d.SuiteAPI(), "--strict", "--timeout", "500ms", "--settle", "300ms", "--spec-timeout", "20s"}
+	timeout := "5s"
+	if d.Category == "no response" {
+		timeout = "500ms"
+	}
+	args := []string{"test", "--mock-fault", d.Name, "--api", d.SuiteAPI(), "--strict", "--timeout", timeout, "--settle", "300ms", "--spec-timeout", "30s"}
 	if !slices.ContainsFunc(d.CaughtBy, isSlow) {
 		args = append(args, "--label-filter", "!slow")
 	}
@@ -131,7 +143,7 @@ func TestEveryVariationPasses(t *testing.T) {
 		t.Errorf("%d variations; the self-test promises at least 4", len(variations))
 	}
 	runs := runDeviations(t, variations, func(d mockserver.Deviation) []string {
-		return []string{"test", "--mock-variation", d.Name, "--timeout", "2s"}
+		return []string{"test", "--mock-variation", d.Name}
 	})
 	for _, run := range runs {
 		if run.result == nil {

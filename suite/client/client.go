@@ -66,6 +66,16 @@ func New(baseURL string, api API, opts Options) (*Client, error) {
 	return &Client{base: base, api: api, opts: opts}, nil
 }
 
+// Quiet returns a copy of the client that neither logs nor reports
+// schema violations or rate limits, for many requests at once from
+// goroutines whose exchanges the caller judges itself (Exchange.SchemaErr
+// is still set).
+func (c *Client) Quiet() *Client {
+	q := *c
+	q.opts.Log, q.opts.OnSchemaViolation, q.opts.OnRateLimited = nil, nil, nil
+	return &q
+}
+
 // API is the version of the API the client speaks.
 func (c *Client) API() API { return c.api }
 
