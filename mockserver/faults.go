@@ -455,18 +455,7 @@ func faults() []Deviation {
 			Name: "errors-without-errcode", Category: "error format",
 			Description: `Error bodies say {"error": "..."} with no errcode.`,
 			CaughtBy:    []string{"PRES-GEN-01"},
-			wrap: func(s *Server, next http.Handler) http.Handler {
-				return rewriteAll(next, func(rec *recorder) {
-					if rec.status >= 400 {
-						rec.editJSON(func(v any) any {
-							if m, ok := v.(map[string]any); ok {
-								delete(m, "errcode")
-							}
-							return v
-						})
-					}
-				})
-			},
+			wrap:        dropField(func(status int) bool { return status >= 400 }, "errcode"),
 		},
 
 		// last_active_ago wrong.
@@ -675,18 +664,7 @@ func faults() []Deviation {
 			Name: "rate-limit-without-retry-after", Category: "rate limit",
 			Description: "429 responses carry no retry_after_ms.",
 			CaughtBy:    []string{"PRES-GEN-09"},
-			wrap: func(s *Server, next http.Handler) http.Handler {
-				return rewriteAll(next, func(rec *recorder) {
-					if rec.status == http.StatusTooManyRequests {
-						rec.editJSON(func(v any) any {
-							if m, ok := v.(map[string]any); ok {
-								delete(m, "retry_after_ms")
-							}
-							return v
-						})
-					}
-				})
-			},
+			wrap:        dropField(func(status int) bool { return status == http.StatusTooManyRequests }, "retry_after_ms"),
 		},
 		{
 			Name: "no-cors", Category: "CORS",
@@ -747,6 +725,24 @@ func faults() []Deviation {
 				})
 			},
 		},
+	}
+}
+
+// dropField leaves a field out of every response body whose status when
+// picks.
+func dropField(when func(status int) bool, field string) func(*Server, http.Handler) http.Handler {
+	return func(s *Server, next http.Handler) http.Handler {
+		return rewriteAll(next, func(rec *recorder) {
+			if !when(rec.status) {
+				return
+			}
+			rec.editJSON(func(v any) any {
+				if m, ok := v.(map[string]any); ok {
+					delete(m, field)
+				}
+				return v
+			})
+		})
 	}
 }
 

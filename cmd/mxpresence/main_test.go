@@ -6,6 +6,8 @@ import (
 	"os"
 	"os/exec"
 	"testing"
+
+	"github.com/mxpresence/mxpresence/suite/report"
 )
 
 // runMainEnv makes the test binary act as mxpresence itself. ginkgo runs
@@ -38,4 +40,19 @@ func mxpresence(t *testing.T, args ...string) (code int, stdout, stderr string) 
 		t.Fatalf("run mxpresence %v: %v", args, err)
 	}
 	return 0, out.String(), errOut.String()
+}
+
+// readReport reads a report that `mxpresence test --json` wrote.
+func readReport(t *testing.T, path string) *report.Result {
+	t.Helper()
+	file, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer file.Close()
+	result, err := report.ReadJSON(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return result
 }

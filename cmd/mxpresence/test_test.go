@@ -57,15 +57,7 @@ func TestTestWithoutTargetChecksTheBundledMock(t *testing.T) {
 		t.Errorf("JUnit: %d tests, %d failures, first case %q", junitDoc.Tests, junitDoc.Failures, junitDoc.Suites[0].Cases[0].Name)
 	}
 
-	file, err := os.Open(jsonPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer file.Close()
-	result, err := report.ReadJSON(file)
-	if err != nil {
-		t.Fatal(err)
-	}
+	result := readReport(t, jsonPath)
 	if len(result.WithOutcome(report.Passed)) != n {
 		t.Errorf("JSON report: %d passed of %d", len(result.WithOutcome(report.Passed)), n)
 	}
@@ -185,15 +177,7 @@ func TestEveryVersionPassesAgainstTheMock(t *testing.T) {
 			if code != 0 {
 				t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
 			}
-			file, err := os.Open(jsonPath)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer file.Close()
-			result, err := report.ReadJSON(file)
-			if err != nil {
-				t.Fatal(err)
-			}
+			result := readReport(t, jsonPath)
 			version := api
 			if api == "auto" {
 				version = "v3"
