@@ -284,25 +284,13 @@ func faults() []Deviation {
 			Name: "not-json-accepted", Category: "bad input accepted",
 			Description: "PUT status answers 200 {} to a body that is not JSON, and stores nothing.",
 			CaughtBy:    []string{"PRES-STATUS-PUT-11"},
-			wrap: onBody(putStatus, func(w http.ResponseWriter, body []byte) bool {
-				if json.Valid(body) {
-					return false
-				}
-				writeRaw(w, http.StatusOK, "application/json", "{}")
-				return true
-			}),
+			wrap:        answerNotJSON(http.StatusOK, "application/json", "{}"),
 		},
 		{
 			Name: "not-json-500", Category: "crash",
 			Description: "PUT status crashes on a body that is not JSON: 500 with a text/plain stack trace.",
 			CaughtBy:    []string{"PRES-STATUS-PUT-11"},
-			wrap: onBody(putStatus, func(w http.ResponseWriter, body []byte) bool {
-				if json.Valid(body) {
-					return false
-				}
-				writeRaw(w, http.StatusInternalServerError, "text/plain; charset=utf-8", "panic: invalid character in JSON\n\ngoroutine 1 [running]:\n")
-				return true
-			}),
+			wrap:        answerNotJSON(http.StatusInternalServerError, "text/plain; charset=utf-8", "panic: invalid character in JSON\n\ngoroutine 1 [running]:\n"),
 		},
 		{
 			Name: "unknown-presence-stored", Category: "bad input accepted",
@@ -810,6 +798,18 @@ func onBody(on endpoint, answer func(w http.ResponseWriter, body []byte) bool, c
 			next.ServeHTTP(w, withBody(r, body))
 		})
 	}
+}
+
+// answerNotJSON answers a PUT status whose body is not JSON as given,
+// instead of the reference's 400.
+func answerNotJSON(status int, contentType, body string) func(*Server, http.Handler) http.Handler {
+	return onBody(putStatus, func(w http.ResponseWriter, got []byte) bool {
+		if json.Valid(got) {
+			return false
+		}
+		writeRaw(w, status, contentType, body)
+		return true
+	})
 }
 
 // storeLoosely makes PUT status store presence and status_msg values the
