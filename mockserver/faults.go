@@ -46,15 +46,13 @@ func faults() []Deviation {
 			Name: "unknown-user-200", Category: "wrong status",
 			Description: "GET status of a user who does not exist answers 200, offline, instead of 404.",
 			CaughtBy:    []string{"PRES-STATUS-GET-02"},
-			wrap: func(s *Server, next http.Handler) http.Handler {
-				return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-					if at := s.reach(r); at.endpoint == getStatus && at.userID != "" && s.userByID(at.userID) == nil {
-						writeRaw(w, http.StatusOK, "application/json", `{"presence":"offline","last_active_ago":0,"status_msg":null}`)
-						return
-					}
-					next.ServeHTTP(w, r)
-				})
-			},
+			wrap: intercept(func(s *Server, w http.ResponseWriter, r *http.Request, at reached) bool {
+				if at.endpoint != getStatus || at.userID == "" || s.userByID(at.userID) != nil {
+					return false
+				}
+				writeRaw(w, http.StatusOK, "application/json", `{"presence":"offline","last_active_ago":0,"status_msg":null}`)
+				return true
+			}),
 		},
 		{
 			Name: "unknown-token-403", Category: "wrong status",
@@ -223,25 +221,25 @@ func faults() []Deviation {
 			Name: "put-for-anyone", Category: "another user allowed to act",
 			Description: "Any user may set any other user's presence.",
 			CaughtBy:    []string{"PRES-STATUS-PUT-05", "PRES-STATUS-PUT-06"},
-			wrap:        actAsPathUser(putStatus, func(s *Server, r *http.Request) bool { return true }),
+			wrap:        actAsPathUser(putStatus, always),
 		},
 		{
 			Name: "post-list-for-anyone", Category: "another user allowed to act",
 			Description: "Any user may change any other user's presence list.",
 			CaughtBy:    []string{"PRES-LIST-POST-05", "PRES-LIST-POST-06"},
-			wrap:        actAsPathUser(postList, func(s *Server, r *http.Request) bool { return true }),
+			wrap:        actAsPathUser(postList, always),
 		},
 		{
 			Name: "get-list-for-anyone", Category: "another user allowed to act",
 			Description: "Any user may read any other user's presence list.",
 			CaughtBy:    []string{"PRES-LIST-GET-04"},
-			wrap:        actAsPathUser(getList, func(s *Server, r *http.Request) bool { return true }),
+			wrap:        actAsPathUser(getList, always),
 		},
 		{
 			Name: "status-visible-to-all", Category: "another user allowed to act",
 			Description: "Any user may read any user's presence and status_msg, on their list or not.",
 			CaughtBy:    []string{"PRES-STATUS-GET-05", "PRES-STATUS-GET-06"},
-			wrap:        actAsPathUser(getStatus, func(s *Server, r *http.Request) bool { return true }),
+			wrap:        actAsPathUser(getStatus, always),
 		},
 
 		// Auth not checked.
@@ -249,16 +247,13 @@ func faults() []Deviation {
 			Name: "no-token-accepted", Category: "auth not checked",
 			Description: "A request without an access token acts as the user in its path.",
 			CaughtBy:    []string{"PRES-STATUS-PUT-07", "PRES-LIST-POST-07"},
-			wrap: actAsPathUser(noEndpoint, func(s *Server, r *http.Request) bool {
-				_, err := accessToken(r)
-				return err == errMissingToken
-			}),
+			wrap:        actAsPathUser(noEndpoint, tokenMissing),
 		},
 		{
 			Name: "any-token-accepted", Category: "auth not checked",
 			Description: "An access token the server never issued acts as the user in the path.",
 			CaughtBy:    []string{"PRES-STATUS-PUT-09"},
-			wrap: actAsPathUser(noEndpoint, func(s *Server, r *http.Request) bool {
+			wrap: actAsPathUser(noEndpoint, func(s *Server, r *http.Request, _ reached) bool {
 				token, err := accessToken(r)
 				return err == nil && s.userByToken(token) == nil
 			}),
@@ -267,16 +262,13 @@ func faults() []Deviation {
 			Name: "missing-token-500", Category: "crash",
 			Description: "A request without an access token crashes the handler: 500.",
 			CaughtBy:    []string{"PRES-STATUS-PUT-07", "PRES-LIST-POST-07"},
-			wrap: func(s *Server, next http.Handler) http.Handler {
-				return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-					at := s.reach(r)
-					if _, err := accessToken(r); at.op != nil && at.op.authenticated && err == errMissingToken {
-						writeRaw(w, http.StatusInternalServerError, "application/json", `{"errcode":"M_UNKNOWN","error":"Internal server error"}`)
-						return
-					}
-					next.ServeHTTP(w, r)
-				})
-			},
+			wrap: intercept(func(s *Server, w http.ResponseWriter, r *http.Request, at reached) bool {
+				if at.op == nil || !at.op.authenticated || !tokenMissing(s, r, at) {
+					return false
+				}
+				writeRaw(w, http.StatusInternalServerError, "application/json", `{"errcode":"M_UNKNOWN","error":"Internal server error"}`)
+				return true
+			}),
 		},
 
 		// Bad input accepted, or crashing.
@@ -479,15 +471,13 @@ func faults() []Deviation {
 			Name: "get-list-never-answers", Category: "no response",
 			Description: "GET list never answers: the handler waits until the client gives up.",
 			CaughtBy:    []string{"PRES-LIST-GET-01"},
-			wrap: func(s *Server, next http.Handler) http.Handler {
-				return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-					if s.reach(r).endpoint == getList {
-						<-r.Context().Done()
-						return
-					}
-					next.ServeHTTP(w, r)
-				})
-			},
+			wrap: intercept(func(_ *Server, _ http.ResponseWriter, r *http.Request, at reached) bool {
+				if at.endpoint != getList {
+					return false
+				}
+				<-r.Context().Done()
+				return true
+			}),
 		},
 		{
 			Name: "status-body-cut-short", Category: "body cut short",
@@ -593,15 +583,9 @@ func faults() []Deviation {
 			Name: "token-not-required-to-read", Category: "auth not checked", CheckWith: "r0",
 			Description: "Under r0 and v3, GET status needs no access token: an anonymous reader sees every user's presence.",
 			CaughtBy:    []string{"PRES-STATUS-GET-10"},
-			wrap: func(s *Server, next http.Handler) http.Handler {
-				return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-					at := s.reach(r)
-					if _, err := accessToken(r); at.endpoint == getStatus && at.api.name != "v1" && err == errMissingToken && s.serveAs(w, r, at) {
-						return
-					}
-					next.ServeHTTP(w, r)
-				})
-			},
+			wrap: actAsPathUser(getStatus, func(s *Server, r *http.Request, at reached) bool {
+				return at.api.name != "v1" && tokenMissing(s, r, at)
+			}),
 		},
 
 		{
@@ -762,15 +746,36 @@ func editList(edit func(v any) any) func(*Server, http.Handler) http.Handler {
 	}
 }
 
+// intercept lets handle answer a request itself, returning true, instead
+// of the reference.
+func intercept(handle func(s *Server, w http.ResponseWriter, r *http.Request, at reached) bool) func(*Server, http.Handler) http.Handler {
+	return func(s *Server, next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if !handle(s, w, r, s.reach(r)) {
+				next.ServeHTTP(w, r)
+			}
+		})
+	}
+}
+
+// always skips the check, whatever the request.
+func always(*Server, *http.Request, reached) bool { return true }
+
+// tokenMissing holds for a request that carries no access token.
+func tokenMissing(_ *Server, r *http.Request, _ reached) bool {
+	_, err := accessToken(r)
+	return err == errMissingToken
+}
+
 // actAsPathUser serves requests to one endpoint (any, for noEndpoint) as
 // the user in their path would be served, when skip says the server would
 // skip its check.
-func actAsPathUser(on endpoint, skip func(s *Server, r *http.Request) bool) func(*Server, http.Handler) http.Handler {
+func actAsPathUser(on endpoint, skip func(s *Server, r *http.Request, at reached) bool) func(*Server, http.Handler) http.Handler {
 	return func(s *Server, next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			at := s.reach(r)
 			applies := at.op != nil && at.op.authenticated && at.userID != "" && (on == noEndpoint || at.endpoint == on)
-			if applies && skip(s, r) && s.serveAs(w, r, at) {
+			if applies && skip(s, r, at) && s.serveAs(w, r, at) {
 				return
 			}
 			next.ServeHTTP(w, r)

@@ -64,14 +64,7 @@ func refString(got map[string]any, name string, nonEmpty bool) (s string, presen
 // refNewUserCode is the errcode registering name gets on a server named
 // localhost where only "taken" exists.
 func refNewUserCode(name string) string {
-	localpart := name
-	if strings.HasPrefix(name, "@") {
-		lp, server, _ := strings.Cut(name[1:], ":")
-		if !refValidUserID(name) || server != "localhost" {
-			lp = "" // invalid
-		}
-		localpart = lp
-	}
+	localpart := refLocalpart(name)
 	switch {
 	case !refNewLocalpart.MatchString(localpart) || len(localpart)+len("@:localhost") > 255:
 		return "M_INVALID_USERNAME"

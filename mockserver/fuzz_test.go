@@ -318,14 +318,7 @@ func FuzzCredentialsBody(f *testing.F) {
 
 		registerCode := code
 		if code == "" && hasUser {
-			localpart := user
-			if strings.HasPrefix(user, "@") {
-				lp, server, _ := strings.Cut(user[1:], ":")
-				if !refValidUserID(user) || server != "localhost" {
-					lp = "" // invalid
-				}
-				localpart = lp
-			}
+			localpart := refLocalpart(user)
 			switch {
 			case !refNewLocalpart.MatchString(localpart) || len(localpart)+len("@:localhost") > 255:
 				registerCode = "M_INVALID_USERNAME"
@@ -486,4 +479,17 @@ func FuzzJSONString(f *testing.F) {
 			}
 		}
 	})
+}
+
+// refLocalpart is the localpart a registration names: the name itself, or
+// the localpart of a full user ID on localhost; "" (invalid) for any other.
+func refLocalpart(name string) string {
+	if !strings.HasPrefix(name, "@") {
+		return name
+	}
+	lp, server, _ := strings.Cut(name[1:], ":")
+	if !refValidUserID(name) || server != "localhost" {
+		return ""
+	}
+	return lp
 }

@@ -29,15 +29,7 @@ func variations() []Deviation {
 		{
 			Name: "status-readable-without-token", Kind: Variation,
 			Description: "GET status needs no access token, as the seed declares no security for it; an anonymous reader sees every user's presence.",
-			wrap: func(s *Server, next http.Handler) http.Handler {
-				return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-					at := s.reach(r)
-					if _, err := accessToken(r); at.endpoint == getStatus && err == errMissingToken && s.serveAs(w, r, at) {
-						return
-					}
-					next.ServeHTTP(w, r)
-				})
-			},
+			wrap:        actAsPathUser(getStatus, tokenMissing),
 		},
 		{
 			Name: "status-msg-kept", Kind: Variation,
