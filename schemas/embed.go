@@ -4,6 +4,8 @@ import (
 	"embed"
 	"fmt"
 	"io/fs"
+	"slices"
+	"strings"
 )
 
 // specFiles holds the seed document byte for byte (spec/v1/presence.yaml)
@@ -45,4 +47,41 @@ func LoadVersion(version string) (*Document, error) {
 		return load(Files(), "/"+file, "schemas/spec/"+file)
 	}
 	return nil, fmt.Errorf("no embedded document for API version %q; there are %v", version, Versions)
+}
+
+// LoadVersionDocument loads one of an API version's embedded documents by
+// name: "presence" is LoadVersion's, and each other spec/<version>/<name>.yaml
+// (sync, filter, the calls a client makes at start...) is one more part of
+// the same API, written from the spec's facts like the rest.
+func LoadVersionDocument(version, name string) (*Document, error) {
+	if name == "presence" {
+		return LoadVersion(version)
+	}
+	names, err := VersionDocuments(version)
+	if err != nil {
+		return nil, err
+	}
+	if !slices.Contains(names, name) {
+		return nil, fmt.Errorf("no embedded %s document for API version %s; there are %v", name, version, names)
+	}
+	file := version + "/" + name + ".yaml"
+	return load(Files(), "/"+file, "schemas/spec/"+file)
+}
+
+// VersionDocuments names an API version's embedded documents, sorted.
+func VersionDocuments(version string) ([]string, error) {
+	if !slices.Contains(Versions, version) {
+		return nil, fmt.Errorf("no embedded documents for API version %q; there are %v", version, Versions)
+	}
+	entries, err := fs.ReadDir(Files(), version)
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, e := range entries {
+		if name, ok := strings.CutSuffix(e.Name(), ".yaml"); ok && !e.IsDir() {
+			names = append(names, name)
+		}
+	}
+	return names, nil
 }

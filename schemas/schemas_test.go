@@ -349,3 +349,30 @@ func TestEmbeddedVersions(t *testing.T) {
 		t.Error("r0 GET status should require a token and document 403")
 	}
 }
+
+func TestVersionDocumentsLoad(t *testing.T) {
+	for _, version := range schemas.Versions {
+		names, err := schemas.VersionDocuments(version)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Contains(names, "presence") {
+			t.Errorf("%s: documents %v lack presence", version, names)
+		}
+		for _, name := range names {
+			doc, err := schemas.LoadVersionDocument(version, name)
+			if err != nil {
+				t.Errorf("%s/%s: %v", version, name, err)
+				continue
+			}
+			for _, ex := range doc.CheckExamples() {
+				if !ex.Passed() {
+					t.Errorf("%s/%s: example at %s fails: %v", version, name, ex.Pointer, ex.Err)
+				}
+			}
+		}
+	}
+	if _, err := schemas.LoadVersionDocument("v3", "no-such-document"); err == nil {
+		t.Error("an unknown document name loaded")
+	}
+}
