@@ -67,7 +67,7 @@ func TestMautrixSyncLoopReceivesPresence(t *testing.T) {
 
 	alice := newUser(ctx, t, baseURL, "alice")
 	bob := newUser(ctx, t, baseURL, "bob")
-	room, err := alice.CreateRoom(ctx, &mautrix.ReqCreateRoom{Name: "interop"})
+	room, err := alice.CreateRoom(ctx, &mautrix.ReqCreateRoom{Name: "interop", Invite: []id.UserID{bob.UserID}})
 	if err != nil {
 		t.Fatalf("alice creates a room: %v", err)
 	}

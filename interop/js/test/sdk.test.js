@@ -1,0 +1,139 @@
+// matrix-js-sdk, as an app uses it, against `mxpresence serve`.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { ClientEvent, SyncState, UserEvent, createClient } from "matrix-js-sdk";
+import { describeCalls, startMock } from "./mock.js";
+
+// How long a presence change may take to reach the other user's app. The
+// SDK long-polls /sync for 30 s, so arriving sooner means the change woke
+// the waiting request.
+const presenceDeadlineMs = 5_000;
+const preparedDeadlineMs = 20_000;
+
+// quietLogger keeps the SDK's warnings and errors for the failure message
+// and drops its chatter.
+function quietLogger(lines = []) {
+    const keep = (level) => (...msg) => lines.push(`${level}: ${msg.map(String).join(" ")}`);
+    const logger = {
+        lines,
+        trace() {},
+        debug() {},
+        info() {},
+        warn: keep("warn"),
+        error: keep("error"),
+        getChild: () => logger,
+    };
+    return logger;
+}
+
+// sdkLogs holds each client's kept log lines, for failure messages.
+const sdkLogs = new WeakMap();
+
+// newUser registers in one request with m.login.dummy and no session, logs
+// in with the password, and returns a client holding that login.
+async function newUser(baseUrl, localpart) {
+    const logger = quietLogger();
+    const anonymous = createClient({ baseUrl, logger });
+    const password = `${localpart}-password`;
+    const registered = await anonymous.registerRequest({
+        username: localpart,
+        password,
+        auth: { type: "m.login.dummy" },
+    });
+    assert.match(registered.user_id, new RegExp(`^@${localpart}:`), "registered user_id");
+    const login = await anonymous.loginRequest({
+        type: "m.login.password",
+        identifier: { type: "m.id.user", user: localpart },
+        password,
+    });
+    assert.equal(login.user_id, registered.user_id, "the login's user_id");
+    const client = createClient({
+        baseUrl,
+        userId: login.user_id,
+        accessToken: login.access_token,
+        deviceId: login.device_id,
+        logger,
+    });
+    sdkLogs.set(client, logger.lines);
+    return client;
+}
+
+// deadline rejects after ms with a message built when it fires, so the
+// message can list the requests made until then.
+function deadline(ms, message) {
+    let timer;
+    const promise = new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(message())), ms);
+    });
+    return { promise, cancel: () => clearTimeout(timer) };
+}
+
+// startAndWaitPrepared starts the client and resolves once its first sync
+// is processed (SyncState PREPARED), failing after preparedDeadlineMs with
+// the sync errors seen and the requests the mock refused.
+async function startAndWaitPrepared(client, mock) {
+    const errors = [];
+    const prepared = new Promise((resolve) => {
+        client.on(ClientEvent.Sync, (state, _prev, data) => {
+            if (state === SyncState.Error) errors.push(String(data?.error ?? "unknown sync error"));
+            if (state === SyncState.Prepared) resolve();
+        });
+    });
+    const limit = deadline(preparedDeadlineMs, () =>
+        `startClient did not reach PREPARED within ${preparedDeadlineMs} ms.\n` +
+        `sync errors: ${errors.join("; ") || "none"}\n` +
+        `refused requests:\n${describeCalls(mock.failed())}\n` +
+        `SDK warnings and errors:\n  ${sdkLogs.get(client)?.slice(0, 20).join("\n  ")}`);
+    try {
+        await client.startClient({ initialSyncLimit: 1 });
+        await Promise.race([prepared, limit.promise]);
+    } finally {
+        limit.cancel();
+    }
+}
+
+test("startClient reaches PREPARED", { timeout: 60_000 }, async (t) => {
+    const mock = await startMock();
+    t.after(() => mock.stop());
+    const alice = await newUser(mock.baseUrl, "alice");
+    t.after(() => alice.stopClient());
+
+    await startAndWaitPrepared(alice, mock);
+    assert.equal(alice.getSyncState(), SyncState.Prepared);
+    t.diagnostic(`requests the mock served:\n${describeCalls(mock.calls)}`);
+});
+
+test("the app receives the other user's presence after setPresence", { timeout: 60_000 }, async (t) => {
+    const mock = await startMock();
+    t.after(() => mock.stop());
+    const alice = await newUser(mock.baseUrl, "alice");
+    const bob = await newUser(mock.baseUrl, "bob");
+    t.after(() => bob.stopClient());
+
+    const { room_id: roomId } = await alice.createRoom({ name: "interop", invite: [bob.getUserId()] });
+    await bob.joinRoom(roomId);
+    await startAndWaitPrepared(bob, mock);
+
+    // A status message unique to this change: the event carrying it cannot
+    // be a leftover from the initial sync.
+    const status = "testing the js-sdk";
+    const aliceId = alice.getUserId();
+    const received = new Promise((resolve) => {
+        bob.on(UserEvent.Presence, (event, user) => {
+            if (user?.userId === aliceId && user.presenceStatusMsg === status) resolve(user);
+        });
+    });
+    const setAt = performance.now();
+    await alice.setPresence({ presence: "online", status_msg: status });
+    const limit = deadline(presenceDeadlineMs, () =>
+        `bob's app did not receive alice's presence within ${presenceDeadlineMs} ms.\n` +
+        `refused requests:\n${describeCalls(mock.failed())}`);
+    try {
+        const user = await Promise.race([received, limit.promise]);
+        assert.equal(user.presence, "online");
+        t.diagnostic(`alice's presence reached bob's app ${Math.round(performance.now() - setAt)} ms after she set it`);
+    } finally {
+        limit.cancel();
+    }
+    t.diagnostic(`requests the mock served:\n${describeCalls(mock.calls)}`);
+});
