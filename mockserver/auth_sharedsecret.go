@@ -45,15 +45,8 @@ func (s *Server) postAdminRegister(w http.ResponseWriter, r *http.Request, c cal
 		writeError(w, errSharedSecretOff)
 		return
 	}
-	bp, err := s.readBody(w, r)
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	req, err := decodeAdminRegistration(*bp)
-	s.releaseBuffer(bp)
-	if err != nil {
-		writeError(w, err)
+	req, ok := decodeBody(s, w, r, decodeAdminRegistration)
+	if !ok {
 		return
 	}
 	if _, ok := s.nonces.take(req.nonce, s.clock()); !ok {

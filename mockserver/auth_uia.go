@@ -36,15 +36,8 @@ func (s *Server) postRegisterInteractive(w http.ResponseWriter, r *http.Request,
 		writeError(w, errGuestsRefused)
 		return
 	}
-	bp, err := s.readBody(w, r)
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	reg, err := decodeInteractiveRegistration(*bp)
-	s.releaseBuffer(bp)
-	if err != nil {
-		writeError(w, err)
+	reg, ok := decodeBody(s, w, r, decodeInteractiveRegistration)
+	if !ok {
 		return
 	}
 	if reg.hasUsername {
