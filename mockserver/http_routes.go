@@ -140,7 +140,9 @@ func (v *apiVersion) hasStartupCalls() bool { return v.registration == registerI
 // Reading a profile needs no token, as the spec has it; nor does asking
 // whether a username is free, which comes before there is an account.
 func (s *Server) startupRoutes() []route {
-	get := func(h handlerFunc) operation { return operation{method: http.MethodGet, authenticated: true, handle: h} }
+	get := func(h handlerFunc) operation {
+		return operation{method: http.MethodGet, authenticated: true, handle: h}
+	}
 	profile := "/profile/" + userIDSegment
 	var rs []route
 	for _, f := range []profileField{displayNameField, avatarURLField} {
