@@ -141,7 +141,7 @@ func TestInteractiveRegistrationSessions(t *testing.T) {
 		}{
 			{"a used session", `{"username":"bob","password":"pw","auth":{"type":"m.login.dummy","session":"` + used + `"}}`},
 			{"an unknown session", `{"username":"bob","password":"pw","auth":{"type":"m.login.dummy","session":"nope"}}`},
-			{"no session", `{"username":"bob","password":"pw","auth":{"type":"m.login.dummy"}}`},
+			{"no session, another stage", `{"username":"bob","password":"pw","auth":{"type":"m.login.password"}}`},
 			{"an empty auth", `{"username":"bob","password":"pw","auth":{}}`},
 		} {
 			before, live := h.world(), h.liveCodes(&h.srv.uiaAuth)
