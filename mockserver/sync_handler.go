@@ -203,7 +203,9 @@ func filterDeliveries(events []delivery, f *eventFilter) []delivery {
 // where rooms decide who sees whom (r0, v3), the event stream where
 // presence lists do (v1).
 func (s *Server) deliveryRoutes(api *apiVersion) []route {
-	get := func(h handlerFunc) operation { return operation{method: http.MethodGet, authenticated: true, handle: h} }
+	get := func(h handlerFunc) operation {
+		return operation{method: http.MethodGet, authenticated: true, handle: h}
+	}
 	switch api.visibility {
 	case visibleBySharedRoom:
 		return []route{
