@@ -76,7 +76,7 @@ func TestSyncResponsesValidateAgainstTheDocuments(t *testing.T) {
 			mustOK(t, sync(b, ""))
 			tok := h.syncAs(prefix, b, "").NextBatch
 			h.putPresence(prefix, a, `{"presence":"unavailable"}`) // not active, no message
-			h.clock.Advance(time.Hour)                            // online but no longer active
+			h.clock.Advance(time.Hour)                             // online but no longer active
 			sync(b, q("since", tok))
 			sync(b, q("since", tok, "set_presence", "unavailable", "timeout", "10"))
 			sync(b, q("filter", `{"presence":{"limit":1}}`))
