@@ -21,10 +21,10 @@ type user struct {
 
 	mu sync.Mutex
 	presenceState
-	list        []*user           // the presence list, in invite order
-	listed      map[*user]bool    // the same users, for lookups; nil until the first invite
-	joinedRooms map[*room]bool    // nil until the first join
-	tokens      map[tokenKey]bool // the user's live access tokens; nil until the first
+	list        []*user               // the presence list, in invite order
+	listed      map[*user]bool        // the same users, for lookups; nil until the first invite
+	joinedRooms map[*room]bool        // nil until the first join
+	tokens      map[tokenKey]*session // the user's live access tokens; nil until the first
 	profile     profile
 	bucket      tokenBucket // rate limiting
 }
