@@ -28,5 +28,5 @@ func (s *Server) postLoginIdentified(w http.ResponseWriter, r *http.Request, c c
 	if !l.hasDeviceID {
 		deviceID = newDeviceID()
 	}
-	writeDeviceAccount(w, Account{UserID: u.id, AccessToken: s.issueToken(u), HomeServer: s.serverName}, deviceID)
+	writeDeviceAccount(w, Account{UserID: u.id, AccessToken: s.issueDeviceToken(u, deviceID), HomeServer: s.serverName}, deviceID)
 }

@@ -63,7 +63,8 @@ func (s *Server) postAdminRegister(w http.ResponseWriter, r *http.Request, c cal
 		writeError(w, err)
 		return
 	}
-	writeDeviceAccount(w, Account{UserID: u.id, AccessToken: s.issueToken(u), HomeServer: s.serverName}, newDeviceID())
+	deviceID := newDeviceID()
+	writeDeviceAccount(w, Account{UserID: u.id, AccessToken: s.issueDeviceToken(u, deviceID), HomeServer: s.serverName}, deviceID)
 }
 
 // registrationMAC is the MAC a request must carry, in lower-case hex:
