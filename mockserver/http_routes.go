@@ -16,6 +16,7 @@ const (
 	userIDSegment        = "{userId}"
 	roomIDSegment        = "{roomId}"
 	roomIDOrAliasSegment = "{roomIdOrAlias}"
+	filterIDSegment      = "{filterId}" // any segment; its handler reads it
 )
 
 type route struct {
@@ -110,6 +111,7 @@ func (s *Server) routes(api *apiVersion) []route {
 			newRoute("/register", operation{method: http.MethodPost, handle: s.postRegisterInteractive}),
 			newRoute("/login", flows, operation{method: http.MethodPost, handle: s.postLoginIdentified}))
 	}
+	rs = append(rs, s.deliveryRoutes(api)...)
 	if api.presenceLists {
 		rs = append(rs, newRoute("/presence/list/"+userIDSegment,
 			operation{method: http.MethodGet, authenticated: true, handle: s.getPresenceList},
@@ -132,8 +134,9 @@ func (s *Server) routes(api *apiVersion) []route {
 
 // hasStartupCalls reports whether the version mounts the calls a client
 // makes at start (capabilities, whoami, push rules, profile, joined rooms,
-// logout, username availability): r0 and v3 clients make them, v1 clients
-// made none of them.
+// logout, username availability): r0 and v3 clients make them. v1 stays
+// the 2015 presence API the seed describes; its clients began with
+// /initialSync.
 func (v *apiVersion) hasStartupCalls() bool { return v.registration == registerInteractive }
 
 // startupRoutes are the routes of the calls a client makes at start.
@@ -235,6 +238,8 @@ func matchRoute(rt *route, segs []string) (routeMatch, bool) {
 			continue
 		case roomIDSegment, roomIDOrAliasSegment:
 			m.roomID, m.roomIDDecoded = unescapeSegment(segs[i])
+			continue
+		case filterIDSegment:
 			continue
 		}
 		if !segmentIs(segs[i], want) {
