@@ -1,5 +1,6 @@
 // matrix-js-sdk, as an app uses it, against `mxpresence serve`.
-import { test } from "node:test";
+import { test, after } from "node:test";
+after(() => setTimeout(() => console.error("ACTIVE", process.getActiveResourcesInfo()), 2000).unref());
 import assert from "node:assert/strict";
 import { ClientEvent, SyncState, UserEvent, createClient } from "matrix-js-sdk";
 import { describeCalls, startMock } from "./mock.js";
@@ -58,6 +59,13 @@ async function newUser(baseUrl, localpart) {
     return client;
 }
 
+// diagnoseCalls prints the requests the SDK made, one diagnostic line each
+// (TAP escapes newlines inside one).
+function diagnoseCalls(t, calls) {
+    t.diagnostic("requests the mock served:");
+    for (const line of describeCalls(calls).split("\n")) t.diagnostic(line);
+}
+
 // deadline rejects after ms with a message built when it fires, so the
 // message can list the requests made until then.
 function deadline(ms, message) {
@@ -97,10 +105,12 @@ test("startClient reaches PREPARED", { timeout: 60_000 }, async (t) => {
     t.after(() => mock.stop());
     const alice = await newUser(mock.baseUrl, "alice");
     t.after(() => alice.stopClient());
+    const { room_id: roomId } = await alice.createRoom({ name: "interop" });
 
     await startAndWaitPrepared(alice, mock);
-    assert.equal(alice.getSyncState(), SyncState.Prepared);
-    t.diagnostic(`requests the mock served:\n${describeCalls(mock.calls)}`);
+    // The initial sync listed the room she is in.
+    assert.ok(alice.getRoom(roomId), `after PREPARED the client knows no room ${roomId}`);
+    diagnoseCalls(t, mock.calls);
 });
 
 test("the app receives the other user's presence after setPresence", { timeout: 60_000 }, async (t) => {
@@ -135,5 +145,5 @@ test("the app receives the other user's presence after setPresence", { timeout: 
     } finally {
         limit.cancel();
     }
-    t.diagnostic(`requests the mock served:\n${describeCalls(mock.calls)}`);
+    diagnoseCalls(t, mock.calls);
 });
