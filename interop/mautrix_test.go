@@ -182,3 +182,38 @@ func TestMautrixStartUpCalls(t *testing.T) {
 		t.Errorf("filter %s read back as %+v, want the presence part uploaded: %+v", created.FilterID, back.Presence, filter.Presence)
 	}
 }
+
+// TestMautrixAccountCalls covers the account calls an app makes beside
+// syncing: is a name free, which rooms am I in, and log out.
+func TestMautrixAccountCalls(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), testBudget)
+	defer cancel()
+	baseURL, _ := startMock(t)
+	dave := newUser(ctx, t, baseURL, "dave")
+
+	if _, err := dave.RegisterAvailable(ctx, "erin"); err != nil {
+		t.Errorf("register/available for a free name: %v", err)
+	}
+	if _, err := dave.RegisterAvailable(ctx, "dave"); !errors.Is(err, mautrix.MUserInUse) {
+		t.Errorf("register/available for a taken name: got %v, want M_USER_IN_USE", err)
+	}
+
+	room, err := dave.CreateRoom(ctx, &mautrix.ReqCreateRoom{Name: "interop"})
+	if err != nil {
+		t.Fatalf("create a room: %v", err)
+	}
+	joined, err := dave.JoinedRooms(ctx)
+	if err != nil {
+		t.Fatalf("joined_rooms: %v", err)
+	}
+	if len(joined.JoinedRooms) != 1 || joined.JoinedRooms[0] != room.RoomID {
+		t.Errorf("joined_rooms = %v, want [%s]", joined.JoinedRooms, room.RoomID)
+	}
+
+	if _, err := dave.Logout(ctx); err != nil {
+		t.Fatalf("log out: %v", err)
+	}
+	if _, err := dave.Whoami(ctx); !errors.Is(err, mautrix.MUnknownToken) {
+		t.Errorf("whoami after logout: got %v, want M_UNKNOWN_TOKEN", err)
+	}
+}
