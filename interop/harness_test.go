@@ -12,14 +12,15 @@ import (
 	"github.com/mxpresence/mxpresence/mockserver"
 )
 
-// startMock serves a fresh mock on a loopback port for the length of the
-// test and returns its base URL and the log of every request it served.
+// startMock serves a fresh mock, with the deviations given switched on, on
+// a loopback port for the length of the test, and returns its base URL and
+// the log of every request it served.
 // When the test fails, or runs with -v, the log is printed: it is the list
 // of calls the client library made, which is what these tests are for.
-func startMock(t *testing.T) (string, *callLog) {
+func startMock(t *testing.T, deviations ...mockserver.Deviation) (string, *callLog) {
 	t.Helper()
 	calls := &callLog{}
-	mock := mockserver.New(mockserver.Options{Logger: slog.New(calls)})
+	mock := mockserver.New(mockserver.Options{Logger: slog.New(calls), Deviations: deviations})
 	srv := httptest.NewServer(mock) // httptest listens on 127.0.0.1
 	t.Cleanup(func() {
 		srv.CloseClientConnections()

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mxpresence/mxpresence/mockserver"
 	"maunium.net/go/mautrix"
 	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
@@ -61,9 +62,42 @@ func newUser(ctx context.Context, t *testing.T, baseURL, localpart string) *maut
 // room, one syncs, the other sets presence, and the first one's event
 // handler sees it.
 func TestMautrixSyncLoopReceivesPresence(t *testing.T) {
+	p, after := presenceThroughSyncLoop(t)
+	if p == nil {
+		t.Fatalf("alice's presence did not reach bob's handler within %v", presenceDeadline)
+	}
+	if p.Presence != event.PresenceOnline {
+		t.Errorf("bob's handler got alice's presence %q, want %q", p.Presence, event.PresenceOnline)
+	}
+	t.Logf("alice's presence reached bob's handler %v after she set it", after)
+}
+
+// TestMautrixSyncLoopMissesBrokenDelivery runs the same scenario against a
+// mock with a delivery fault: the presence must not arrive within the same
+// deadline, or the test above could not tell a broken server from a good one.
+func TestMautrixSyncLoopMissesBrokenDelivery(t *testing.T) {
+	for _, name := range []string{"sync-without-presence", "sync-long-poll-sleeps"} {
+		t.Run(name, func(t *testing.T) {
+			fault, ok := mockserver.LookupDeviation(name)
+			if !ok {
+				t.Fatalf("the mock has no fault %q", name)
+			}
+			if p, after := presenceThroughSyncLoop(t, fault); p != nil {
+				t.Errorf("with fault %s, alice's presence still reached bob's handler (after %v)", name, after)
+			}
+		})
+	}
+}
+
+// presenceThroughSyncLoop sets up alice and bob in a shared room, starts
+// bob's sync loop, and once its first sync is in, has alice set her
+// presence. It returns what bob's presence handler got for her and how long
+// after she set it, or nil if nothing came within presenceDeadline.
+func presenceThroughSyncLoop(t *testing.T, deviations ...mockserver.Deviation) (*event.PresenceEventContent, time.Duration) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), testBudget)
 	defer cancel()
-	baseURL, calls := startMock(t)
+	baseURL, calls := startMock(t, deviations...)
 
 	alice := newUser(ctx, t, baseURL, "alice")
 	bob := newUser(ctx, t, baseURL, "bob")
@@ -79,7 +113,7 @@ func TestMautrixSyncLoopReceivesPresence(t *testing.T) {
 	// carries it cannot be a leftover from the initial sync.
 	const status = "testing the sync loop"
 	firstSync := make(chan struct{})
-	seen := make(chan *event.PresenceEventContent, 16)
+	seen := make(chan *event.PresenceEventContent, 1)
 	syncer := bob.Syncer.(*mautrix.DefaultSyncer)
 	syncer.OnSync(func(context.Context, *mautrix.RespSync, string) bool {
 		select {
@@ -94,7 +128,10 @@ func TestMautrixSyncLoopReceivesPresence(t *testing.T) {
 			return
 		}
 		if p := evt.Content.AsPresence(); p.StatusMessage == status {
-			seen <- p
+			select {
+			case seen <- p:
+			default: // the first is enough
+			}
 		}
 	})
 	syncCtx, stopSync := context.WithCancel(ctx)
@@ -126,15 +163,12 @@ func TestMautrixSyncLoopReceivesPresence(t *testing.T) {
 	}
 	select {
 	case p := <-seen:
-		if p.Presence != event.PresenceOnline {
-			t.Errorf("bob's handler got alice's presence %q, want %q", p.Presence, event.PresenceOnline)
-		}
-		t.Logf("alice's presence reached bob's handler %v after she set it", time.Since(setAt))
+		return p, time.Since(setAt)
 	case <-syncDone:
 		t.Fatalf("bob's sync loop stopped: %v\nfailed requests: %v", syncErr, calls.failed())
 	case <-time.After(presenceDeadline):
-		t.Fatalf("alice's presence did not reach bob's handler within %v; failed requests: %v", presenceDeadline, calls.failed())
 	}
+	return nil, 0
 }
 
 // TestMautrixStartUpCalls covers the calls a client makes around its sync
