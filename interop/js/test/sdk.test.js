@@ -114,7 +114,29 @@ test("startClient reaches PREPARED", { timeout: 60_000 }, async (t) => {
 });
 
 test("the app receives the other user's presence after setPresence", { timeout: 60_000 }, async (t) => {
-    const mock = await startMock();
+    const { user, afterMs, mock } = await presenceThroughApp(t);
+    assert.ok(user, `bob's app did not receive alice's presence within ${presenceDeadlineMs} ms.\n` +
+        `refused requests:\n${describeCalls(mock.failed())}`);
+    assert.equal(user.presence, "online");
+    t.diagnostic(`alice's presence reached bob's app ${Math.round(afterMs)} ms after she set it`);
+    diagnoseCalls(t, mock.calls);
+});
+
+// The same scenario against a mock whose /sync drops presence: nothing may
+// arrive within the same deadline, or the test above could not tell a broken
+// server from a good one.
+test("the app receives nothing from a mock whose /sync drops presence", { timeout: 60_000 }, async (t) => {
+    const { user, afterMs } = await presenceThroughApp(t, ["--fault", "sync-without-presence"]);
+    assert.equal(user, null, `presence arrived ${Math.round(afterMs)} ms after setPresence despite the fault`);
+});
+
+// presenceThroughApp serves a mock with the serve flags given, has alice and
+// bob share a room, starts bob's client and, once it is PREPARED, has alice
+// set her presence. It resolves to the User bob's app got the presence event
+// for, and how long after she set it; user is null when nothing came within
+// presenceDeadlineMs.
+async function presenceThroughApp(t, serveArgs = []) {
+    const mock = await startMock({ args: serveArgs });
     t.after(() => mock.stop());
     const alice = await newUser(mock.baseUrl, "alice");
     const bob = await newUser(mock.baseUrl, "bob");
@@ -135,15 +157,14 @@ test("the app receives the other user's presence after setPresence", { timeout: 
     });
     const setAt = performance.now();
     await alice.setPresence({ presence: "online", status_msg: status });
-    const limit = deadline(presenceDeadlineMs, () =>
-        `bob's app did not receive alice's presence within ${presenceDeadlineMs} ms.\n` +
-        `refused requests:\n${describeCalls(mock.failed())}`);
+    let timer;
+    const quiet = new Promise((resolve) => {
+        timer = setTimeout(() => resolve(null), presenceDeadlineMs);
+    });
     try {
-        const user = await Promise.race([received, limit.promise]);
-        assert.equal(user.presence, "online");
-        t.diagnostic(`alice's presence reached bob's app ${Math.round(performance.now() - setAt)} ms after she set it`);
+        const user = await Promise.race([received, quiet]);
+        return { user, afterMs: performance.now() - setAt, mock };
     } finally {
-        limit.cancel();
+        clearTimeout(timer);
     }
-    diagnoseCalls(t, mock.calls);
-});
+}
