@@ -10,6 +10,17 @@ const repoRoot = resolve(import.meta.dirname, "../../..");
 
 let builtBinary;
 
+// Every serve process still running. They are killed when this process
+// ends, however it ends, so that a test run cut short leaves no server
+// behind holding a port.
+const running = new Set();
+process.on("exit", () => {
+    for (const child of running) child.kill("SIGKILL");
+});
+for (const signal of ["SIGINT", "SIGTERM"]) {
+    process.once(signal, () => process.exit(128 + (signal === "SIGINT" ? 2 : 15)));
+}
+
 // binary is the serve binary: $MXPRESENCE_BIN when CI built it already,
 // else one built from this working tree once per test process.
 function binary() {
@@ -41,6 +52,8 @@ export async function startMock({ startTimeoutMs = 30_000, args = [] } = {}) {
     const child = spawn(binary(), ["serve", "--addr", "127.0.0.1:0", ...args], {
         stdio: ["ignore", "pipe", "pipe"],
     });
+    running.add(child);
+    child.once("exit", () => running.delete(child));
     const calls = [];
     createInterface({ input: child.stderr }).on("line", (line) => {
         const m = requestLine.exec(line);
