@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -38,7 +39,7 @@ func deliveryFaults() []Deviation {
 				return eachEvent(events, func(e map[string]any) {
 					if c, ok := e["content"].(map[string]any); ok {
 						if b, ok := c["currently_active"].(bool); ok {
-							c["currently_active"] = map[bool]string{true: "true", false: "false"}[b]
+							c["currently_active"] = strconv.FormatBool(b)
 						}
 					}
 				})
@@ -205,6 +206,7 @@ func deliveryFaults() []Deviation {
 					if json.Valid(body) {
 						return false
 					}
+					w.Header()["Access-Control-Allow-Origin"] = allowAnyOrigin
 					writeRaw(w, http.StatusOK, "application/json", `{"filter_id":"0"}`)
 					return true
 				})(s, inline)
