@@ -130,6 +130,30 @@ test("the app receives nothing from a mock whose /sync drops presence", { timeou
     assert.equal(user, null, `presence arrived ${Math.round(afterMs)} ms after setPresence despite the fault`);
 });
 
+test("account calls: whoami, capabilities, username check, joined rooms, logout", { timeout: 60_000 }, async (t) => {
+    const mock = await startMock();
+    t.after(() => mock.stop());
+    const carol = await newUser(mock.baseUrl, "carol");
+
+    const me = await carol.whoami();
+    assert.equal(me.user_id, carol.getUserId(), "whoami's user_id");
+    assert.equal(me.device_id, carol.getDeviceId(), "whoami's device_id");
+    // A capability left out means "yes" for a password change; the mock
+    // has none and says so.
+    const caps = await carol.getCapabilities();
+    assert.equal(caps["m.change_password"]?.enabled, false, "m.change_password");
+    assert.equal(await carol.isUsernameAvailable("dave"), true, "a free name is available");
+    // The SDK turns the 400 M_USER_IN_USE into false.
+    assert.equal(await carol.isUsernameAvailable("carol"), false, "a taken name is not available");
+
+    const { room_id: roomId } = await carol.createRoom({ name: "interop" });
+    assert.deepEqual((await carol.getJoinedRooms()).joined_rooms, [roomId]);
+
+    await carol.logout();
+    await assert.rejects(carol.whoami(), { errcode: "M_UNKNOWN_TOKEN" }, "whoami after logout");
+    diagnoseCalls(t, mock.calls);
+});
+
 // presenceThroughApp serves a mock with the serve flags given, has alice and
 // bob share a room, starts bob's client and, once it is PREPARED, has alice
 // set her presence. It resolves to the User bob's app got the presence event
