@@ -89,6 +89,21 @@ func TestMautrixSyncLoopMissesBrokenDelivery(t *testing.T) {
 	}
 }
 
+// TestMautrixSyncLoopUnderEveryVariation runs the scenario under each of
+// the mock's legitimate variations: a correct client copes with all of them,
+// so the presence must still arrive.
+func TestMautrixSyncLoopUnderEveryVariation(t *testing.T) {
+	for _, v := range mockserver.Variations() {
+		t.Run(v.Name, func(t *testing.T) {
+			p, after := presenceThroughSyncLoop(t, v)
+			if p == nil {
+				t.Fatalf("under variation %s, alice's presence did not reach bob's handler within %v", v.Name, presenceDeadline)
+			}
+			t.Logf("delivered after %v", after)
+		})
+	}
+}
+
 // presenceThroughSyncLoop sets up alice and bob in a shared room, starts
 // bob's sync loop, and once its first sync is in, has alice set her
 // presence. It returns what bob's presence handler got for her and how long

@@ -90,6 +90,17 @@ export async function startMock({ startTimeoutMs = 30_000, args = [] } = {}) {
     };
 }
 
+/**
+ * listVariations names the mock's legitimate variations, read from
+ * `mxpresence serve --list-faults`: the lines after the "Variations" heading
+ * that start with two spaces and a name.
+ */
+export function listVariations() {
+    const out = execFileSync(binary(), ["serve", "--list-faults"], { encoding: "utf8", timeout: 30_000 });
+    const [, variations = ""] = out.split(/^Variations\b.*$/m);
+    return [...variations.matchAll(/^ {2}(\S+) {2,}/gm)].map((m) => m[1]);
+}
+
 /** describeCalls lists requests one a line, for failure messages and logs. */
 export function describeCalls(calls) {
     return calls.map((c) => `  ${c.status} ${c.method} ${c.path}`).join("\n");

@@ -3,7 +3,7 @@ import { test, after } from "node:test";
 after(() => setTimeout(() => console.error("ACTIVE", process.getActiveResourcesInfo()), 2000).unref());
 import assert from "node:assert/strict";
 import { ClientEvent, SyncState, UserEvent, createClient } from "matrix-js-sdk";
-import { describeCalls, startMock } from "./mock.js";
+import { describeCalls, listVariations, startMock } from "./mock.js";
 
 // How long a presence change may take to reach the other user's app. The
 // SDK long-polls /sync for 30 s, so arriving sooner means the change woke
@@ -129,6 +129,20 @@ test("the app receives nothing from a mock whose /sync drops presence", { timeou
     const { user, afterMs } = await presenceThroughApp(t, ["--fault", "sync-without-presence"]);
     assert.equal(user, null, `presence arrived ${Math.round(afterMs)} ms after setPresence despite the fault`);
 });
+
+// A correct client copes with every variation the spec allows, so under each
+// the presence must still arrive. One test per variation, each bounded alone.
+const variations = listVariations();
+test("the mock lists its variations", () => {
+    assert.ok(variations.length > 0, "mxpresence serve --list-faults listed no variations");
+});
+for (const name of variations) {
+    test(`the app receives presence under variation ${name}`, { timeout: 60_000 }, async (t) => {
+        const { user, afterMs } = await presenceThroughApp(t, ["--variation", name]);
+        assert.ok(user, `under variation ${name}, no presence within ${presenceDeadlineMs} ms`);
+        t.diagnostic(`delivered after ${Math.round(afterMs)} ms`);
+    });
+}
 
 test("account calls: whoami, capabilities, username check, joined rooms, logout", { timeout: 60_000 }, async (t) => {
     const mock = await startMock();
