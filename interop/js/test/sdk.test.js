@@ -1,6 +1,5 @@
 // matrix-js-sdk, as an app uses it, against `mxpresence serve`.
-import { test, after } from "node:test";
-after(() => setTimeout(() => console.error("ACTIVE", process.getActiveResourcesInfo()), 2000).unref());
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { ClientEvent, SyncState, UserEvent, createClient } from "matrix-js-sdk";
 import { describeCalls, listVariations, startMock } from "./mock.js";
