@@ -33,7 +33,7 @@ type presenceStream struct {
 	// a position of this one.
 	tag string
 
-	mu      sync.RWMutex
+	mu sync.RWMutex
 	// log holds every position after floor, in order, in chunks of
 	// logChunk entries; a full chunk never changes again, so a reader may
 	// keep one after letting go of the lock.
