@@ -17,7 +17,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -36,6 +35,7 @@ import (
 	"time"
 
 	"github.com/mxpresence/mxpresence/mockserver"
+	"github.com/mxpresence/mxpresence/mockserver/internal/served"
 )
 
 // The issue's targets, as shares of the bare handler's requests per second.
@@ -115,12 +115,12 @@ func run(wrkPath, serveBin string, duration time.Duration, rounds, threads, conn
 		{"PUT status", append(slices.Clone(common), "-s", putScript, statusURL)},
 	}
 	if serveBin != "" {
-		served, err := startServe(serveBin, filepath.Join(dir, "access.log"))
+		proc, err := served.Start(serveBin, filepath.Join(dir, "access.log"), "--user", "alice:loadtest", "--rate-limit", "0")
 		if err != nil {
 			return err
 		}
-		defer served.stop()
-		servedURL := served.url + "/_matrix/client/api/v1/presence/" + served.userID + "/status?access_token=" + served.token
+		defer proc.Stop()
+		servedURL := proc.URL + "/_matrix/client/api/v1/presence/@alice:localhost/status?access_token=" + proc.Accounts["@alice:localhost"]
 		if err := check(http.MethodPut, servedURL, putBody, "{}"); err != nil {
 			return err
 		}
@@ -249,55 +249,4 @@ func median(xs []float64) float64 {
 		return s[n/2]
 	}
 	return (s[n/2-1] + s[n/2]) / 2
-}
-
-// served is a running `mxpresence serve` and the account it made on start.
-type served struct {
-	url, userID, token string
-	stop               func()
-}
-
-// startServe starts the binary as a client developer would, reading the
-// lines it prints on start until "listening on", and sends its access log
-// to logPath.
-func startServe(bin, logPath string) (*served, error) {
-	logFile, err := os.Create(logPath)
-	if err != nil {
-		return nil, err
-	}
-	cmd := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--user", "alice:loadtest", "--rate-limit", "0")
-	cmd.Stderr = logFile
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		logFile.Close()
-		return nil, err
-	}
-	if err := cmd.Start(); err != nil {
-		logFile.Close()
-		return nil, fmt.Errorf("start %s serve: %w", bin, err)
-	}
-	s := &served{stop: func() {
-		cmd.Process.Signal(os.Interrupt)
-		cmd.Wait()
-		logFile.Close()
-	}}
-	lines := bufio.NewScanner(stdout)
-	for lines.Scan() {
-		fields := strings.Fields(lines.Text())
-		switch {
-		case len(fields) == 4 && fields[0] == "user" && fields[2] == "access_token":
-			s.userID, s.token = fields[1], fields[3]
-		case len(fields) == 3 && fields[0] == "listening" && fields[1] == "on":
-			s.url = fields[2]
-		}
-		if s.url != "" {
-			break
-		}
-	}
-	go io.Copy(io.Discard, stdout)
-	if s.url == "" || s.token == "" {
-		s.stop()
-		return nil, fmt.Errorf("%s serve printed no account and listening line", bin)
-	}
-	return s, nil
 }
