@@ -1,17 +1,14 @@
 // Command longpoll holds thousands of /sync long-polls open against the
 // built binary as `mxpresence serve` runs it, from a process of its own
 // (each process here may open 20,000 files, and every long-poll is a
-// connection at both ends), and measures:
+// connection at both ends). It measures how long one presence change takes
+// to answer -wake waiting long-polls, from just before the PUT is sent to
+// each response read in full; the server's resident memory while -hold
+// long-polls wait; and that GET status keeps answering meanwhile, and how
+// fast. Build the binary first:
 //
-//   - how long one presence change takes to answer -wake waiting long-polls
-//     (from just before the PUT is sent to each response read in full);
-//
-//   - the server's resident memory while -hold long-polls wait;
-//
-//   - that GET status keeps answering meanwhile, and how fast.
-//
-//     go build -o /tmp/mxpresence ./cmd/mxpresence
-//     go run ./mockserver/internal/longpoll -serve /tmp/mxpresence [-hold 5000] [-wake 1000]
+//	go build -o /tmp/mxpresence ./cmd/mxpresence
+//	go run ./mockserver/internal/longpoll -serve /tmp/mxpresence [-hold 5000] [-wake 1000]
 //
 // Every request goes to 127.0.0.1, every long-poll carries a timeout, and
 // the whole run stops itself after -limit.
