@@ -65,9 +65,10 @@ func (c *Config) defaults() {
 }
 
 type runner struct {
-	cfg   Config
-	users UserSource
-	http  *http.Client
+	cfg      Config
+	users    UserSource
+	http     *http.Client
+	findings *findingLog
 }
 
 func (r *runner) isSoft(req Requirement) bool {
@@ -86,7 +87,7 @@ func Run(cfg Config, t ginkgo.GinkgoTestingT) (*report.Result, error) {
 	if err := Preflight(context.Background(), cfg); err != nil {
 		return nil, err
 	}
-	r := &runner{cfg: cfg, users: cfg.Users, http: &http.Client{}}
+	r := &runner{cfg: cfg, users: cfg.Users, http: &http.Client{}, findings: &findingLog{}}
 	byText := map[string]Requirement{}
 	order := map[string]int{} // ginkgo shuffles specs; reports follow the catalogue
 	index := 0
@@ -129,6 +130,7 @@ func Run(cfg Config, t ginkgo.GinkgoTestingT) (*report.Result, error) {
 	reporterConfig.Verbose = cfg.Verbose
 	ginkgo.RunSpecs(t, fmt.Sprintf("Matrix presence API conformance (%s)", cfg.API.Name), suiteConfig, reporterConfig)
 	result.Duration = time.Since(result.Started)
+	result.Findings = r.findings.list()
 	result.Entries = append(result.Entries, notApplicable...)
 	slices.SortFunc(result.Entries, func(a, b report.Entry) int { return order[a.ID] - order[b.ID] })
 	return result, nil

@@ -203,7 +203,11 @@ func faultTable(runs []deviationRun) string {
 	b.WriteString("| fault | kind of break | what the server does wrong | suite run | caught by |\n|---|---|---|---|---|\n")
 	for _, run := range runs {
 		d := run.deviation
-		fmt.Fprintf(&b, "| `%s` | %s | %s | `--api %s` | %s |\n", d.Name, d.Category, cell(d.Description), d.SuiteAPI(), strings.Join(d.CaughtBy, ", "))
+		caughtBy := strings.Join(d.CaughtBy, ", ")
+		if d.Transient {
+			caughtBy = "whichever requirements meet it, a different set each run; the [finding](suite.md#findings) is the same"
+		}
+		fmt.Fprintf(&b, "| `%s` | %s | %s | `--api %s` | %s |\n", d.Name, d.Category, cell(d.Description), d.SuiteAPI(), caughtBy)
 	}
 	return b.String()
 }
