@@ -142,7 +142,7 @@ func TestMarkdownSummary(t *testing.T) {
 
 func TestMarkdownReasonIsOneEscapedLine(t *testing.T) {
 	r := sample()
-	r.Entries[1].Message = "Expected a | b, got " + strings.Repeat("é", 200) + "\n\n--> PUT ..."
+	r.Entries[1].Message = "setting the presence\nExpected a | b, got " + strings.Repeat("é", 200) + "\n\n--> PUT ..."
 	var b bytes.Buffer
 	if err := report.WriteMarkdown(&b, r); err != nil {
 		t.Fatal(err)
@@ -153,7 +153,7 @@ func TestMarkdownReasonIsOneEscapedLine(t *testing.T) {
 			row = line
 		}
 	}
-	if !strings.Contains(row, `a \| b`) || !strings.HasSuffix(row, "… |  |") || strings.Contains(row, "-->") || !strings.Contains(row, "é…") {
+	if !strings.Contains(row, `| setting the presence: Expected a \| b, got éé`) || !strings.HasSuffix(row, "… |  |") || strings.Contains(row, "-->") || !strings.Contains(row, "é…") {
 		t.Errorf("row %q: want the first line, | escaped, cut on a character boundary", row)
 	}
 }

@@ -14,12 +14,12 @@ import (
 func WriteMarkdown(w io.Writer, r *Result) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "## mxpresence: %s (%s API)\n\n", r.Verdict(), r.API)
-	fmt.Fprintf(&b, "%s. Target `%s`, %s.\n", tally(r), r.Target, r.Duration.Round(time.Millisecond))
 	if r.Error != "" {
-		fmt.Fprintf(&b, "\nNothing was tested:\n\n```text\n%s\n```\n", strings.TrimSpace(r.Error))
+		fmt.Fprintf(&b, "The run could not start, so nothing was tested. Target `%s`.\n\n```text\n%s\n```\n", r.Target, strings.TrimSpace(r.Error))
 		_, err := io.WriteString(w, b.String())
 		return err
 	}
+	fmt.Fprintf(&b, "%s. Target `%s`, %s.\n", tally(r), r.Target, r.Duration.Round(time.Millisecond))
 
 	columns := []Outcome{Passed, Failed, Warned, KnownFailure, Skipped, NotApplicable}
 	b.WriteString("\n| endpoint | passed | failed | warned | known | skipped | n/a |\n|---|---:|---:|---:|---:|---:|---:|\n")
@@ -89,9 +89,24 @@ func writeMarkdownEntries(b *strings.Builder, r *Result, o Outcome, heading stri
 // maxReason keeps a table row to one readable line.
 const maxReason = 160
 
-// oneLine is the first line of a message, cut short.
+// oneLine is the first paragraph of a message on one line, cut short:
+// gomega puts the assertion's description on one line and what the matcher
+// expected and got on the next, and the exchange after a blank line.
 func oneLine(s string) string {
-	line := firstLine(s)
+	paragraph, _, _ := strings.Cut(strings.TrimSpace(s), "\n\n")
+	var line string
+	for _, l := range strings.Split(paragraph, "\n") {
+		l = strings.TrimSpace(l)
+		switch {
+		case l == "":
+		case line == "":
+			line = l
+		case strings.HasSuffix(line, ":"):
+			line += " " + l
+		default:
+			line += ": " + l
+		}
+	}
 	if len(line) > maxReason {
 		cut := maxReason
 		for cut > 0 && !utf8Start(line[cut]) {

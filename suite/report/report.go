@@ -71,7 +71,7 @@ const SetupID = "MXPRESENCE-SETUP"
 // CI reads: one errored entry saying why.
 func CannotStart(api, target string, started time.Time, why error) *Result {
 	return &Result{
-		API: api, Target: target, Started: started, Duration: time.Since(started), Error: why.Error(),
+		API: api, Target: target, Started: started, Duration: time.Since(started), Error: why.Error(), Findings: []Finding{},
 		Entries: []Entry{{
 			ID: SetupID, Level: "MUST", Endpoint: "setup", Outcome: Errored, Message: why.Error(),
 			Text: "The target answers, and the suite can provision users on it.",
