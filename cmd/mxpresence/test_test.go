@@ -98,7 +98,6 @@ func TestListPrintsTheCatalogue(t *testing.T) {
 	}
 }
 
-
 // startServeProcess runs `mxpresence serve` in a process of its own on a
 // free loopback port and returns its base URL; the process stops with the
 // test.
