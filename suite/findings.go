@@ -88,6 +88,20 @@ func echoed(v schemas.Violation, all []schemas.Violation) bool {
 	return false
 }
 
+// schemaBreach says how a body breaks its schema, violations first (what a
+// reader wants on the first line), then where the schema is.
+func schemaBreach(err error) string {
+	var invalid *schemas.ValidationError
+	if !errors.As(err, &invalid) {
+		return err.Error()
+	}
+	parts := make([]string, len(invalid.Violations))
+	for i, v := range invalid.Violations {
+		parts[i] = v.String()
+	}
+	return strings.Join(parts, "; ") + "\n(the schema at " + invalid.Schema + ")"
+}
+
 // kindOf names the kind of value a violation found: its JSON type, with
 // the empty string apart (servers that fill in a record before it is
 // written show it), or absent.

@@ -71,8 +71,8 @@ func (s *Spec) fail(message string, callerSkip ...int) {
 // checked, whatever the requirement is about.
 func (s *Spec) schemaViolation(ex *client.Exchange) {
 	s.run.findings.add(s.req.ID, schemaFindings(s.client.API(), ex)...)
-	s.fail(fmt.Sprintf("The response to %s breaks the spec's schema for status %d:\n%v\n\n%s",
-		ex.Operation, ex.Status(), ex.SchemaErr, ex), 2)
+	s.fail(fmt.Sprintf("The response to %s breaks the spec's schema for status %d: %s\n\n%s",
+		ex.Operation, ex.Status(), schemaBreach(ex.SchemaErr), ex), 2)
 }
 
 // recoverSoftFailure turns a soft failure into a report entry; anything

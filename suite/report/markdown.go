@@ -87,7 +87,7 @@ func writeMarkdownEntries(b *strings.Builder, r *Result, o Outcome, heading stri
 }
 
 // maxReason keeps a table row to one readable line.
-const maxReason = 160
+const maxReason = 240
 
 // oneLine is the first paragraph of a message on one line, cut short:
 // gomega puts the assertion's description on one line and what the matcher
@@ -101,7 +101,7 @@ func oneLine(s string) string {
 		case l == "":
 		case line == "":
 			line = l
-		case strings.HasSuffix(line, ":"):
+		case strings.HasSuffix(line, ":"), strings.HasPrefix(l, "("):
 			line += " " + l
 		default:
 			line += ": " + l
