@@ -65,10 +65,11 @@ func (c *Config) defaults() {
 }
 
 type runner struct {
-	cfg      Config
-	users    UserSource
-	http     *http.Client
-	findings *findingLog
+	findings findingLog // what the specs found wrong, for the report
+
+	cfg   Config
+	users UserSource
+	http  *http.Client
 }
 
 func (r *runner) isSoft(req Requirement) bool {
@@ -87,7 +88,7 @@ func Run(cfg Config, t ginkgo.GinkgoTestingT) (*report.Result, error) {
 	if err := Preflight(context.Background(), cfg); err != nil {
 		return nil, err
 	}
-	r := &runner{cfg: cfg, users: cfg.Users, http: &http.Client{}, findings: &findingLog{}}
+	r := &runner{cfg: cfg, users: cfg.Users, http: &http.Client{}}
 	byText := map[string]Requirement{}
 	order := map[string]int{} // ginkgo shuffles specs; reports follow the catalogue
 	index := 0
