@@ -631,6 +631,8 @@ func faults() []Deviation {
 			},
 		},
 
+		presenceFlickersEmpty(),
+
 		// Rate limiting, CORS, routing, paths.
 		{
 			Name: "rate-limit-without-retry-after", Category: "rate limit",

@@ -21,8 +21,12 @@ type Deviation struct {
 	Category    string // what kind of break a fault is, e.g. "auth not checked"
 	Description string
 	// CaughtBy lists the requirements that must fail when the fault is on.
-	// Empty for variations.
+	// Empty for variations, and for transient faults.
 	CaughtBy []string
+	// Transient marks a fault whose effect comes and goes, so that the
+	// requirements meeting it differ from run to run: it declares none, and
+	// the run must fail all the same.
+	Transient bool
 	// CheckWith is the API version whose suite run must catch the fault:
 	// v1, r0 or v3; empty means v1.
 	CheckWith string

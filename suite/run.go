@@ -65,6 +65,8 @@ func (c *Config) defaults() {
 }
 
 type runner struct {
+	findings findingLog // what the specs found wrong, for the report
+
 	cfg   Config
 	users UserSource
 	http  *http.Client
@@ -129,6 +131,7 @@ func Run(cfg Config, t ginkgo.GinkgoTestingT) (*report.Result, error) {
 	reporterConfig.Verbose = cfg.Verbose
 	ginkgo.RunSpecs(t, fmt.Sprintf("Matrix presence API conformance (%s)", cfg.API.Name), suiteConfig, reporterConfig)
 	result.Duration = time.Since(result.Started)
+	result.Findings = r.findings.list()
 	result.Entries = append(result.Entries, notApplicable...)
 	slices.SortFunc(result.Entries, func(a, b report.Entry) int { return order[a.ID] - order[b.ID] })
 	return result, nil
@@ -212,23 +215,37 @@ func Preflight(ctx context.Context, cfg Config) error {
 	return nil
 }
 
-// provisioningHint says what usually fixes a failed provisioning.
+// provisioningHint says what usually fixes a failed provisioning, then
+// every way to provision that the command offers.
 func provisioningHint(cfg Config, err error) string {
 	msg := err.Error()
+	var diagnosis string
 	switch cfg.Users.(type) {
 	case *SharedSecret:
-		return "\nCheck the shared secret, and that the server offers /_synapse/admin/v1/register."
+		diagnosis = "Check the shared secret, and that the server offers /_synapse/admin/v1/register."
 	case *Pool:
-		return "\nCheck the users file: each line a user ID and a valid access token."
+		diagnosis = "Check the users file: each line a user ID and a valid access token."
 	case *Registration:
 		switch {
 		case strings.Contains(msg, "404") || strings.Contains(msg, "M_UNRECOGNIZED"):
-			return fmt.Sprintf("\nThe server does not serve the %s API at %s. Try --api auto (Matrix 1.x releases are served as v3; v1 is the 2015 API).", cfg.API.Name, cfg.API.Prefix)
+			diagnosis = fmt.Sprintf("The server does not serve the %s API at %s (Matrix 1.x servers serve v3; v1 is the 2015 API).", cfg.API.Name, cfg.API.Prefix)
 		case strings.Contains(msg, "M_FORBIDDEN") || strings.Contains(msg, "m.login.dummy"):
-			return "\nThe server's open registration is closed: give --shared-secret (Synapse, Dendrite) or --users-file."
+			diagnosis = "The server's open registration is closed, or asks for more than the m.login.dummy stage."
 		}
 	}
-	return ""
+	var try []string
+	for _, v := range client.Versions {
+		if v != cfg.API.Name {
+			try = append(try, "--api "+v)
+		}
+	}
+	out := "\n"
+	if diagnosis != "" {
+		out += diagnosis + "\n"
+	}
+	return out + fmt.Sprintf("To try: another version (%s; leave --api out to take the newest the server offers), "+
+		"--shared-secret SECRET (the server's registration shared secret), or --users-file FILE (accounts made beforehand).",
+		strings.Join(try, ", "))
 }
 
 // registrar receives each requirement with the body that checks it.

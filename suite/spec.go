@@ -70,8 +70,9 @@ func (s *Spec) fail(message string, callerSkip ...int) {
 // breaks the spec's schema for its documented status: every response is
 // checked, whatever the requirement is about.
 func (s *Spec) schemaViolation(ex *client.Exchange) {
-	s.fail(fmt.Sprintf("The response to %s breaks the spec's schema for status %d:\n%v\n\n%s",
-		ex.Operation, ex.Status(), ex.SchemaErr, ex), 2)
+	s.run.findings.add(s.req.ID, schemaFindings(s.client.API(), ex)...)
+	s.fail(fmt.Sprintf("The response to %s breaks the spec's schema for status %d: %s\n\n%s",
+		ex.Operation, ex.Status(), schemaBreach(ex.SchemaErr), ex), 2)
 }
 
 // recoverSoftFailure turns a soft failure into a report entry; anything
@@ -91,9 +92,10 @@ func recoverSoftFailure() {
 // Context ends when the spec does.
 func (s *Spec) Context() context.Context { return s.ctx }
 
-// Expect starts an assertion; a failure ends the spec.
+// Expect starts an assertion; a failure ends the spec, and a failed
+// exchange matcher leaves a finding.
 func (s *Spec) Expect(actual any, extra ...any) types.Assertion {
-	return s.g.ExpectWithOffset(1, actual, extra...)
+	return findingAssertion{Assertion: s.g.ExpectWithOffset(2, actual, extra...), spec: s, actual: actual}
 }
 
 // Client is the spec's own client, logging to the spec's output.

@@ -157,9 +157,10 @@ func TestEveryVariationPasses(t *testing.T) {
 	checkDeviationTables(t, nil, runs)
 }
 
-// The README's table of faults and variations, and mockserver/FAULTS.md,
-// are generated from these runs; each test checks its half.
+// The self-test page's tables of faults and variations are generated from
+// these runs; each test checks its half.
 const (
+	selfTestDoc     = "../../docs/self-test.md"
 	faultsBegin     = "<!-- generated: faults -->"
 	variationsBegin = "<!-- generated: variations -->"
 	generatedEnd    = "<!-- end generated -->"
@@ -167,7 +168,7 @@ const (
 
 func checkDeviationTables(t *testing.T, faultRuns, variationRuns []deviationRun) {
 	t.Helper()
-	readme, err := os.ReadFile("../../README.md")
+	doc, err := os.ReadFile(selfTestDoc)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -178,22 +179,22 @@ func checkDeviationTables(t *testing.T, faultRuns, variationRuns []deviationRun)
 		begin, table = variationsBegin, variationTable(variationRuns)
 	}
 	t.Logf("%s\n%s", begin, table)
-	updated, err := replaceSection(string(readme), begin, table)
+	updated, err := replaceSection(string(doc), begin, table)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if *update {
-		if err := os.WriteFile("../../README.md", []byte(updated), 0o644); err != nil {
+		if err := os.WriteFile(selfTestDoc, []byte(updated), 0o644); err != nil {
 			t.Fatal(err)
 		}
 		return
 	}
-	if updated != string(readme) {
-		t.Errorf("the README's table after %s is not what the runs gave; run: go test ./cmd/mxpresence -run 'TestEvery(Fault|Variation)' -update\n\n%s", begin, table)
+	if updated != string(doc) {
+		t.Errorf("the table after %s in docs/self-test.md is not what the runs gave; run: go test ./cmd/mxpresence -run 'TestEvery(Fault|Variation)' -update\n\n%s", begin, table)
 	}
 }
 
-// faultTable is what the README keeps: each fault and the requirements it
+// faultTable is what the self-test page keeps: each fault and the requirements it
 // declares, which every run checks are among its failures. How many other
 // requirements fail too depends on timing (a fault that answers late fails
 // whatever is waiting), so those are logged, not kept.
@@ -202,7 +203,11 @@ func faultTable(runs []deviationRun) string {
 	b.WriteString("| fault | kind of break | what the server does wrong | suite run | caught by |\n|---|---|---|---|---|\n")
 	for _, run := range runs {
 		d := run.deviation
-		fmt.Fprintf(&b, "| `%s` | %s | %s | `--api %s` | %s |\n", d.Name, d.Category, cell(d.Description), d.SuiteAPI(), strings.Join(d.CaughtBy, ", "))
+		caughtBy := strings.Join(d.CaughtBy, ", ")
+		if d.Transient {
+			caughtBy = "whichever requirements meet it, a different set each run; the [finding](suite.md#findings) is the same"
+		}
+		fmt.Fprintf(&b, "| `%s` | %s | %s | `--api %s` | %s |\n", d.Name, d.Category, cell(d.Description), d.SuiteAPI(), caughtBy)
 	}
 	return b.String()
 }
@@ -232,12 +237,12 @@ func cell(s string) string { return strings.ReplaceAll(s, "|", `\|`) }
 func replaceSection(doc, begin, body string) (string, error) {
 	start := strings.Index(doc, begin)
 	if start < 0 {
-		return "", fmt.Errorf("README.md has no %s marker", begin)
+		return "", fmt.Errorf("%s has no %s marker", selfTestDoc, begin)
 	}
 	start += len(begin)
 	end := strings.Index(doc[start:], generatedEnd)
 	if end < 0 {
-		return "", fmt.Errorf("README.md has no %s after %s", generatedEnd, begin)
+		return "", fmt.Errorf("%s has no %s after %s", selfTestDoc, generatedEnd, begin)
 	}
 	return doc[:start] + "\n" + body + doc[start+end:], nil
 }
