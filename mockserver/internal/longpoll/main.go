@@ -231,6 +231,9 @@ func (c *client) users(ctx context.Context, n int, roomID string) ([]*pollUser, 
 // the owner's presence, and returns how long each long-poll took to answer
 // from just before the change was sent. Each answer must carry the change.
 func (c *client) wakeAll(ctx context.Context, us []*pollUser, ownerToken, phase string, during func() error) ([]time.Duration, error) {
+	if err := c.catchUp(ctx, us); err != nil {
+		return nil, fmt.Errorf("%s: %w", phase, err)
+	}
 	type answer struct {
 		at  time.Time
 		err error
@@ -277,6 +280,36 @@ func (c *client) wakeAll(ctx context.Context, us []*pollUser, ownerToken, phase 
 		lat = append(lat, a.at.Sub(changed))
 	}
 	return lat, nil
+}
+
+// catchUp brings every user's token up to now, as a client that keeps
+// syncing has it, so that no earlier change answers the coming long-polls.
+func (c *client) catchUp(ctx context.Context, us []*pollUser) error {
+	next := make(chan *pollUser)
+	errs := make(chan error, len(us))
+	var wg sync.WaitGroup
+	for range 16 {
+		wg.Go(func() {
+			for u := range next {
+				var sr syncResponse
+				if err := c.call(ctx, http.MethodGet, syncPath(u.since, 0), u.token, "", &sr); err != nil {
+					errs <- err
+					continue
+				}
+				u.since = sr.NextBatch
+			}
+		})
+	}
+	for _, u := range us {
+		next <- u
+	}
+	close(next)
+	wg.Wait()
+	close(errs)
+	if err := <-errs; err != nil {
+		return fmt.Errorf("catch up: %w", err)
+	}
+	return nil
 }
 
 // readStatus reads the owner's status n times, one after another, and
