@@ -121,6 +121,11 @@ func variations() []Deviation {
 			},
 		},
 		{
+			Name: "currently-active-omitted", Kind: Variation, CheckWith: "v3",
+			Description: "Under r0 and v3, GET status leaves out currently_active, which the spec says a server may include.",
+			wrap:        editStatus(func(st map[string]any) { delete(st, "currently_active") }),
+		},
+		{
 			Name: "no-rate-limit", Kind: Variation,
 			Description: "No rate limiting at all: the spec documents 429 as possible, not required.",
 			wrap: func(s *Server, next http.Handler) http.Handler {

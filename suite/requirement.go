@@ -45,6 +45,9 @@ type Requirement struct {
 	Basis string
 	// Slow marks requirements that must wait for time to pass.
 	Slow bool
+	// Watches marks requirements that watch, over the whole settle window,
+	// for something that must not happen. They run ahead, all at once.
+	Watches bool
 	// Versions lists the API versions the requirement holds for; nil means
 	// all of them.
 	Versions []string

@@ -68,6 +68,17 @@ type runner struct {
 	cfg   Config
 	users UserSource
 	http  *http.Client
+	// ahead holds the requirements whose bodies run ahead of their specs;
+	// filled before the specs run, read only after.
+	ahead map[string]*aheadRun
+}
+
+// runsAhead reports whether a requirement's body runs ahead of its spec.
+// Users from a pool are handed out again in turn, so there every body
+// keeps to its own spec's time.
+func (r *runner) runsAhead(req Requirement) bool {
+	_, pool := r.users.(*Pool)
+	return req.Watches && !pool
 }
 
 func (r *runner) isSoft(req Requirement) bool {
@@ -86,11 +97,12 @@ func Run(cfg Config, t ginkgo.GinkgoTestingT) (*report.Result, error) {
 	if err := Preflight(context.Background(), cfg); err != nil {
 		return nil, err
 	}
-	r := &runner{cfg: cfg, users: cfg.Users, http: &http.Client{}}
+	r := &runner{cfg: cfg, users: cfg.Users, http: &http.Client{}, ahead: map[string]*aheadRun{}}
 	byText := map[string]Requirement{}
 	order := map[string]int{} // ginkgo shuffles specs; reports follow the catalogue
 	index := 0
 	var notApplicable []report.Entry
+	var ahead []aheadEntry
 	define(registerFunc(func(req Requirement, body func(*Spec)) {
 		i := index
 		index++
@@ -105,11 +117,24 @@ func Run(cfg Config, t ginkgo.GinkgoTestingT) (*report.Result, error) {
 		}
 		text := req.ID + ": " + req.Text
 		byText[text] = req
-		ginkgo.It(text, req.labels(), func(ctx ginkgo.SpecContext) {
+		// Specs whose bodies run ahead come last, so the others run while
+		// their settle windows pass.
+		priority := ginkgo.SpecPriority(0)
+		if r.runsAhead(req) && r.willRun(req, text) {
+			ahead = append(ahead, aheadEntry{req, body})
+			priority = -1
+		}
+		ginkgo.It(text, req.labels(), priority, func(ctx ginkgo.SpecContext) {
 			defer recoverSoftFailure()
-			body(r.newSpec(ctx, req))
+			s := r.newSpec(ctx, req)
+			if run, ok := r.ahead[req.ID]; ok {
+				s.replay(run)
+				return
+			}
+			body(s)
 		}, ginkgo.SpecTimeout(cfg.SpecTimeout))
 	}))
+	ginkgo.BeforeSuite(func() { r.startAhead(ahead) })
 
 	result := &report.Result{API: cfg.API.Name, Target: cfg.Target, Strict: cfg.Strict, Started: time.Now()}
 	ginkgo.ReportAfterSuite("mxpresence conformance report", func(rep ginkgo.Report) {

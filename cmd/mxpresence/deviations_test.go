@@ -143,7 +143,7 @@ func TestEveryVariationPasses(t *testing.T) {
 		t.Errorf("%d variations; the self-test promises at least 4", len(variations))
 	}
 	runs := runDeviations(t, variations, func(d mockserver.Deviation) []string {
-		return []string{"test", "--mock-variation", d.Name}
+		return []string{"test", "--mock-variation", d.Name, "--api", d.SuiteAPI()}
 	})
 	for _, run := range runs {
 		if run.result == nil {

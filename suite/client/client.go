@@ -174,13 +174,20 @@ func (c *Client) check(ex *Exchange) {
 	if ex.Operation == (Operation{}) || ex.Err != nil {
 		return
 	}
-	op := c.api.Document.Operation(ex.Operation.Method, ex.Operation.Path)
-	if op == nil || op.Method != ex.Request.Method {
+	if ex.Operation.Method != ex.Request.Method {
 		return
 	}
-	err := op.ValidateResponse(ex.Response.Status, ex.Response.Body)
-	if errors.As(err, &ex.Undocumented) {
-		return
+	var err error
+	if op := c.api.operation(ex.Operation); op != nil {
+		err = op.ValidateResponse(ex.Response.Status, ex.Response.Body)
+		if errors.As(err, &ex.Undocumented) {
+			return
+		}
+	}
+	// Events are checked against the m.presence event schema whether or not
+	// a document describes the operation.
+	if err == nil && ex.Response.Status == http.StatusOK {
+		err = checkPresenceEvents(c.api, ex.Operation, ex.Response.Body)
 	}
 	if err != nil {
 		ex.SchemaErr = err
