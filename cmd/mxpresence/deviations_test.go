@@ -66,7 +66,8 @@ func runDeviations(t *testing.T, ds []mockserver.Deviation, args func(mockserver
 }
 
 // faultArgs runs a fault strictly, so that faults in SHOULD behaviour count,
-// with a short settle window (the mock applies writes at once) and, for a
+// with a short settle window (the mock applies writes at once; the faults
+// that apply a refused write later do so well inside it) and, for a
 // fault that never answers, a short timeout. Slow requirements run only
 // for the faults that declare one.
 func faultArgs(d mockserver.Deviation) []string {
@@ -74,7 +75,7 @@ func faultArgs(d mockserver.Deviation) []string {
 	if d.Category == "no response" {
 		timeout = "500ms"
 	}
-	args := []string{"test", "--mock-fault", d.Name, "--api", d.SuiteAPI(), "--strict", "--timeout", timeout, "--settle", "300ms", "--spec-timeout", "30s"}
+	args := []string{"test", "--mock-fault", d.Name, "--api", d.SuiteAPI(), "--strict", "--timeout", timeout, "--settle", "500ms", "--spec-timeout", "30s"}
 	if !slices.ContainsFunc(d.CaughtBy, isSlow) {
 		args = append(args, "--label-filter", "!slow")
 	}
