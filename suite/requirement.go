@@ -28,10 +28,16 @@ const (
 	EndpointPostList  Endpoint = "POST /presence/list/{userId}"
 	EndpointGetList   Endpoint = "GET /presence/list/{userId}"
 	EndpointGeneral   Endpoint = "every endpoint"
+	// Where clients receive presence: /sync and its filters (r0, v3), the
+	// event stream (v1).
+	EndpointSync   Endpoint = "GET /sync"
+	EndpointFilter Endpoint = "filters: POST /user/{userId}/filter, GET /user/{userId}/filter/{filterId}"
+	EndpointEvents Endpoint = "GET /events, GET /initialSync"
 )
 
 // Endpoints lists the endpoints in the order reports show them.
-var Endpoints = []Endpoint{EndpointPutStatus, EndpointGetStatus, EndpointPostList, EndpointGetList, EndpointGeneral}
+var Endpoints = []Endpoint{EndpointPutStatus, EndpointGetStatus, EndpointPostList, EndpointGetList,
+	EndpointSync, EndpointFilter, EndpointEvents, EndpointGeneral}
 
 // Requirement is one checkable statement about a homeserver: one spec of
 // the suite checks exactly one requirement.
@@ -74,8 +80,9 @@ func (r Requirement) VersionsText() string {
 	return strings.Join(r.Versions, ", ")
 }
 
-// labels are ginkgo labels: endpoint (status, list, general), method,
-// level and slow, so `--label-filter 'list && MUST && !slow'` works.
+// labels are ginkgo labels: endpoint (status, list, sync, events,
+// general), method, level and slow, so `--label-filter 'list && MUST &&
+// !slow'` works.
 func (r Requirement) labels() ginkgo.Labels {
 	labels := ginkgo.Labels{string(r.Level)}
 	switch r.Endpoint {
@@ -83,6 +90,10 @@ func (r Requirement) labels() ginkgo.Labels {
 		labels = append(labels, "status")
 	case EndpointPostList, EndpointGetList:
 		labels = append(labels, "list")
+	case EndpointSync, EndpointFilter:
+		labels = append(labels, "sync")
+	case EndpointEvents:
+		labels = append(labels, "events")
 	default:
 		labels = append(labels, "general")
 	}

@@ -278,5 +278,8 @@ func define(r registrar) {
 	statusGetRequirements(r)
 	listPostRequirements(r)
 	listGetRequirements(r)
+	syncRequirements(r)
+	filterRequirements(r)
+	eventsRequirements(r)
 	generalRequirements(r)
 }

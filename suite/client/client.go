@@ -76,6 +76,15 @@ func (c *Client) Quiet() *Client {
 	return &q
 }
 
+// Report treats an exchange made through a Quiet copy as if this client
+// had made it: it is logged, and a schema violation reported.
+func (c *Client) Report(ex *Exchange) {
+	c.log(ex)
+	if ex.SchemaErr != nil && c.opts.OnSchemaViolation != nil {
+		c.opts.OnSchemaViolation(ex)
+	}
+}
+
 // API is the version of the API the client speaks.
 func (c *Client) API() API { return c.api }
 
