@@ -225,8 +225,9 @@ func (h *harness) world() string {
 			rooms = append(rooms, rm.id)
 		}
 		slices.Sort(rooms)
-		lines = append(lines, fmt.Sprintf("user %s %s msg=%q/%v active=%v list=%v rooms=%v",
-			u.id, u.presence, u.statusMsg, u.hasStatusMsg, u.lastActive.UnixMilli(), listed, rooms))
+		lines = append(lines, fmt.Sprintf("user %s %s msg=%q/%v active=%v list=%v rooms=%v profile=%q/%q tokens=%d",
+			u.id, u.presence, u.statusMsg, u.hasStatusMsg, u.lastActive.UnixMilli(), listed, rooms,
+			u.profile.displayName, u.profile.avatarURL, len(u.tokens)))
 		u.mu.Unlock()
 		return true
 	})

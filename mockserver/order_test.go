@@ -135,3 +135,58 @@ func TestCheckOrderLaterRoutes(t *testing.T) {
 		t.Errorf("MAC before username: %s", r)
 	}
 }
+
+// The start-up calls keep the order: route and method, token, rate limit,
+// path user ID, permission, body size, body. Refused, none changes state,
+// and a refused logout leaves its token working.
+func TestCheckOrderStartupRoutes(t *testing.T) {
+	h := newHarness(t, func(o *Options) { o.NoRateLimit = false; o.RateLimit = 1 })
+	a := h.register("alice")
+	b := h.register("bob")
+	limited := h.register("limited")
+	closed := newHarness(t, func(o *Options) { o.ClosedRegistration = true })
+	hugeBad := "{" + strings.Repeat("x", maxBodyBytes)
+	tok := func(acct Account) string { return "?access_token=" + acct.AccessToken }
+	name := v3Prefix + "/profile/" + a.UserID + "/displayname"
+	for _, tt := range []struct {
+		name    string
+		h       *harness
+		method  string
+		target  string
+		body    string
+		status  int
+		errcode string
+		spend   bool
+	}{
+		{"unknown path before token", h, "GET", v3Prefix + "/profile/" + a.UserID + "/m.tz", "", 404, "M_UNRECOGNIZED", false},
+		{"method before token", h, "DELETE", v3Prefix + "/logout", "", 405, "M_UNRECOGNIZED", false},
+		{"token before body", h, "POST", v3Prefix + "/logout", "nope", 401, "M_MISSING_TOKEN", false},
+		{"token before user ID", h, "PUT", v3Prefix + "/profile/bad/displayname", "nope", 401, "M_MISSING_TOKEN", false},
+		{"rate limit before user ID", h, "PUT", r0Prefix + "/profile/bad/displayname" + tok(limited), "nope", 429, "M_LIMIT_EXCEEDED", true},
+		{"rate limit before logout", h, "POST", r0Prefix + "/logout" + tok(limited), "", 429, "M_LIMIT_EXCEEDED", true},
+		{"rate limit before logout/all", h, "POST", r0Prefix + "/logout/all" + tok(limited), "", 429, "M_LIMIT_EXCEEDED", true},
+		{"user ID before permission", h, "PUT", v3Prefix + "/profile/bad/displayname" + tok(b), "nope", 400, "M_INVALID_PARAM", false},
+		{"permission before body size", h, "PUT", name + tok(b), hugeBad, 403, "M_FORBIDDEN", false},
+		{"profile body size before body", h, "PUT", name + tok(a), hugeBad, 413, "M_TOO_LARGE", false},
+		{"logout body size before body", h, "POST", v3Prefix + "/logout" + tok(a), hugeBad, 413, "M_TOO_LARGE", false},
+		{"logout body before logout", h, "POST", v3Prefix + "/logout" + tok(a), "nope", 400, "M_NOT_JSON", false},
+		{"user ID before the profile", h, "GET", v3Prefix + "/profile/bad", "", 400, "M_INVALID_PARAM", false},
+		{"closed registration before the username", closed, "GET", v3Prefix + "/register/available?username=Bad", "", 403, "M_FORBIDDEN", false},
+		{"username given before its form", h, "GET", v3Prefix + "/register/available", "", 400, "M_MISSING_PARAM", false},
+	} {
+		h.clock.Advance(time.Second) // every bucket full again: one request each
+		if tt.spend {
+			mustOK(t, h.as(limited.AccessToken, "GET", statusPath(limited.UserID), ""))
+		}
+		before := tt.h.world()
+		r := tt.h.request(tt.method, tt.target, tt.body, nil)
+		if r.status != tt.status || r.errcode() != tt.errcode {
+			t.Errorf("%s: %s, want %d %s", tt.name, r, tt.status, tt.errcode)
+		}
+		tt.h.unchanged(tt.name, before)
+	}
+	h.clock.Advance(time.Second)
+	mustOK(t, h.as(limited.AccessToken, "GET", v3Prefix+"/account/whoami", ""))
+	h.clock.Advance(time.Second)
+	mustOK(t, h.as(a.AccessToken, "GET", v3Prefix+"/account/whoami", ""))
+}

@@ -68,12 +68,13 @@ func (o Options) serverName() string {
 // Server is the mock homeserver. It is an http.Handler, safe for
 // concurrent use; all its state is in memory and lives as long as it does.
 type Server struct {
-	serverName  string
-	clock       func() time.Time
-	rate, burst float64 // rate 0: not limited
-	logger      *slog.Logger
-	mounts      []mount
-	deviated    http.Handler // the reference wrapped in Options.Deviations; nil without
+	serverName   string
+	clock        func() time.Time
+	rate, burst  float64 // rate 0: not limited
+	logger       *slog.Logger
+	mounts       []mount
+	versionsBody []byte       // the answer to GET /versions
+	deviated     http.Handler // the reference wrapped in Options.Deviations; nil without
 
 	closedRegistration bool
 	sharedSecret       []byte // nil: shared-secret registration is off
@@ -119,6 +120,7 @@ func New(opts Options) *Server {
 		s.burst = max(1, s.rate)
 	}
 	s.mounts = s.mountAll(versions)
+	s.versionsBody = versionsBody(versions)
 	s.deviated = s.deviate(opts.Deviations)
 	return s
 }
@@ -128,6 +130,7 @@ func New(opts Options) *Server {
 type call struct {
 	api    *apiVersion // nil on the routes of no version
 	viewer *user       // the authenticated user; nil on open routes
+	sess   *session    // the viewer's access token; nil on open routes
 	userID string      // the {userId} path parameter, decoded and well formed
 	roomID string      // the room path parameter, decoded and well formed
 }
@@ -163,12 +166,14 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	h["Content-Type"] = contentTypeJSON
 	h["Access-Control-Allow-Origin"] = allowAnyOrigin
 	m, found := s.match(r.URL.EscapedPath())
-	if !found {
-		writeError(w, errUnrecognized)
+	if r.Method == http.MethodOptions {
+		// Before the 404: a browser preflights a path it then gets the
+		// 404 for, and a failed preflight would hide that 404 from it.
+		writePreflight(w, m.route)
 		return
 	}
-	if r.Method == http.MethodOptions {
-		writePreflight(w, m.route)
+	if !found {
+		writeError(w, errUnrecognized)
 		return
 	}
 	op := m.route.operation(r.Method)
@@ -179,16 +184,16 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	c := call{api: m.api}
 	if op.authenticated {
-		u, err := s.authenticate(r)
+		sess, err := s.authenticateSession(r)
 		if err != nil {
 			writeError(w, err)
 			return
 		}
-		if wait, ok := s.rateLimit(u); !ok {
+		if wait, ok := s.rateLimit(sess.user); !ok {
 			writeRateLimited(w, wait)
 			return
 		}
-		c.viewer = u
+		c.viewer, c.sess = sess.user, sess
 	}
 	if m.route.hasUserID {
 		if !m.userIDDecoded || !validUserID(m.userID) {

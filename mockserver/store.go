@@ -21,10 +21,12 @@ type user struct {
 
 	mu sync.Mutex
 	presenceState
-	list        []*user        // the presence list, in invite order
-	listed      map[*user]bool // the same users, for lookups; nil until the first invite
-	joinedRooms map[*room]bool // nil until the first join
-	bucket      tokenBucket    // rate limiting
+	list        []*user           // the presence list, in invite order
+	listed      map[*user]bool    // the same users, for lookups; nil until the first invite
+	joinedRooms map[*room]bool    // nil until the first join
+	tokens      map[tokenKey]bool // the user's live access tokens; nil until the first
+	profile     profile
+	bucket      tokenBucket // rate limiting
 }
 
 // presenceState is what GET status reports about a user.

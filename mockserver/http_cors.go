@@ -10,13 +10,21 @@ var (
 	// servers to allow them all.
 	allowAnyOrigin = []string{"*"}
 	allowedHeaders = []string{"Origin, X-Requested-With, Content-Type, Accept, Authorization"}
+	// The methods the spec recommends, for paths the mock does not serve.
+	specMethods = []string{"GET, POST, PUT, DELETE, OPTIONS"}
 )
 
-// writePreflight answers a CORS preflight (OPTIONS) for a known path. It
-// needs no access token: browsers send preflights without credentials.
+// writePreflight answers a CORS preflight (OPTIONS) on any path, served
+// (rt, naming the route's methods) or not (rt nil). It needs no access
+// token, since browsers send preflights without credentials, and does
+// nothing the path's methods do, as the spec requires.
 func writePreflight(w http.ResponseWriter, rt *route) {
 	h := w.Header()
-	h["Access-Control-Allow-Methods"] = rt.allow
+	if rt != nil {
+		h["Access-Control-Allow-Methods"] = rt.allow
+	} else {
+		h["Access-Control-Allow-Methods"] = specMethods
+	}
 	h["Access-Control-Allow-Headers"] = allowedHeaders
 	writeJSON(w, http.StatusOK, emptyObject)
 }

@@ -8,15 +8,8 @@ import "net/http"
 // both, they must name the same user; the answer carries a device ID, the
 // client's if it named one.
 func (s *Server) postLoginIdentified(w http.ResponseWriter, r *http.Request, c call) {
-	bp, err := s.readBody(w, r)
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	l, err := decodeIdentifiedLogin(*bp)
-	s.releaseBuffer(bp)
-	if err != nil {
-		writeError(w, err)
+	l, ok := decodeBody(s, w, r, decodeIdentifiedLogin)
+	if !ok {
 		return
 	}
 	name := l.identifierUser
@@ -35,5 +28,5 @@ func (s *Server) postLoginIdentified(w http.ResponseWriter, r *http.Request, c c
 	if !l.hasDeviceID {
 		deviceID = newDeviceID()
 	}
-	writeDeviceAccount(w, Account{UserID: u.id, AccessToken: s.issueToken(u), HomeServer: s.serverName}, deviceID)
+	writeDeviceAccount(w, Account{UserID: u.id, AccessToken: s.issueDeviceToken(u, deviceID), HomeServer: s.serverName}, deviceID)
 }

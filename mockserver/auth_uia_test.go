@@ -141,7 +141,7 @@ func TestInteractiveRegistrationSessions(t *testing.T) {
 		}{
 			{"a used session", `{"username":"bob","password":"pw","auth":{"type":"m.login.dummy","session":"` + used + `"}}`},
 			{"an unknown session", `{"username":"bob","password":"pw","auth":{"type":"m.login.dummy","session":"nope"}}`},
-			{"no session", `{"username":"bob","password":"pw","auth":{"type":"m.login.dummy"}}`},
+			{"no session, another stage", `{"username":"bob","password":"pw","auth":{"type":"m.login.password"}}`},
 			{"an empty auth", `{"username":"bob","password":"pw","auth":{}}`},
 		} {
 			before, live := h.world(), h.liveCodes(&h.srv.uiaAuth)
@@ -228,6 +228,10 @@ func TestInteractiveRegistrationRefusals(t *testing.T) {
 			{"not JSON", "", `username=alice`, 400, "M_NOT_JSON", ""},
 			{"empty body", "", ``, 400, "M_NOT_JSON", ""},
 			{"too large", "", `{"password":"` + strings.Repeat("p", maxBodyBytes) + `"}`, 413, "M_TOO_LARGE", ""},
+			{"one step, taken", "", `{"username":"taken","password":"pw","auth":{"type":"m.login.dummy"}}`, 400, "M_USER_IN_USE", ""},
+			{"one step, upper case", "", `{"username":"Alice","password":"pw","auth":{"type":"m.login.dummy"}}`, 400, "M_INVALID_USERNAME", ""},
+			{"one step, no password", "", `{"username":"alice","auth":{"type":"m.login.dummy"}}`, 400, "M_BAD_JSON", "password"},
+			{"one step, auth.type twice", "", `{"username":"alice","password":"pw","auth":{"type":"m.login.dummy","type":"m.login.dummy"}}`, 400, "M_BAD_JSON", "auth.type"},
 			{"guest", "?kind=guest", `{}`, 403, "M_GUEST_ACCESS_FORBIDDEN", ""},
 			{"unknown kind", "?kind=admin", `{}`, 400, "M_INVALID_PARAM", "kind"},
 			{"kind before the body", "?kind=admin", `nope`, 400, "M_INVALID_PARAM", "kind"},
@@ -286,4 +290,42 @@ func TestClosedRegistration(t *testing.T) {
 	mustOK(t, h.as(a.AccessToken, "GET", statusPathIn(v3Prefix, a.UserID), ""))
 	b := decodeDeviceAccount(t, h.adminRegister("s3cret", "bob", "pw", false))
 	mustOK(t, h.as(b.AccessToken, "GET", statusPathIn(r0Prefix, b.UserID), ""))
+}
+
+// The dummy stage sent at once, without a session, registers in one
+// request, as real homeservers allow and bots do; it spends no session.
+func TestOneRequestRegistration(t *testing.T) {
+	for _, prefix := range laterPrefixes {
+		h := newHarness(t, func(o *Options) { o.ServerName = "example.org" })
+		s := expectChallenge(t, h.request("POST", prefix+"/register", `{}`, nil)).Session
+		live := h.liveCodes(&h.srv.uiaAuth)
+		r := h.request("POST", prefix+"/register", `{"username":"bot","password":"pw","device_id":"BOT","auth":{"type":"m.login.dummy"}}`, nil)
+		a := decodeDeviceAccount(t, r)
+		if a.UserID != "@bot:example.org" || a.DeviceID != "BOT" || !strings.HasPrefix(a.AccessToken, tokenPrefix) {
+			t.Errorf("%s: registered %s", prefix, r.body)
+		}
+		mustOK(t, h.as(a.AccessToken, "GET", statusPathIn(prefix, a.UserID), ""))
+		mustOK(t, h.request("POST", prefix+"/login", `{"type":"m.login.password","identifier":{"type":"m.id.user","user":"bot"},"password":"pw"}`, nil))
+		if got := h.liveCodes(&h.srv.uiaAuth); got != live {
+			t.Errorf("%s: %d live sessions after a one-request registration, %d before", prefix, got, live)
+		}
+		// The session issued earlier is untouched and still registers.
+		mustOK(t, h.request("POST", prefix+"/register", `{"username":"later","password":"pw","auth":{"type":"m.login.dummy","session":"`+s+`"}}`, nil))
+		// No username: the server picks one; inhibit_login: no token.
+		picked := decodeDeviceAccount(t, h.request("POST", prefix+"/register", `{"password":"pw","auth":{"type":"m.login.dummy"}}`, nil))
+		if !strings.HasSuffix(picked.UserID, ":example.org") || picked.UserID == a.UserID {
+			t.Errorf("%s: picked %s", prefix, picked.UserID)
+		}
+		r = mustOK(t, h.request("POST", prefix+"/register", `{"username":"quiet","password":"pw","inhibit_login":true,"auth":{"type":"m.login.dummy"}}`, nil))
+		if string(r.body) != `{"user_id":"@quiet:example.org","home_server":"example.org"}` {
+			t.Errorf("%s: inhibit_login: %s", prefix, r.body)
+		}
+		// Any other stage without a session gets the flow and a new session.
+		before := h.world()
+		c := expectChallenge(t, h.request("POST", prefix+"/register", `{"username":"eve","password":"pw","auth":{"type":"m.login.password"}}`, nil))
+		if c.Errcode != "M_FORBIDDEN" || !h.srv.uiaAuth.valid(c.Session, h.clock.Now()) {
+			t.Errorf("%s: another stage without a session: %+v", prefix, c)
+		}
+		h.unchanged(prefix+" another stage without a session", before)
+	}
 }

@@ -41,15 +41,8 @@ func (s *Server) roomByID(id string) *room {
 // are invited. Every invitee is checked before the room exists, so a
 // failed request leaves nothing behind.
 func (s *Server) postCreateRoom(w http.ResponseWriter, r *http.Request, c call) {
-	bp, err := s.readBody(w, r)
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	nr, err := decodeNewRoom(*bp)
-	s.releaseBuffer(bp)
-	if err != nil {
-		writeError(w, err)
+	nr, ok := decodeBody(s, w, r, decodeNewRoom)
+	if !ok {
 		return
 	}
 	invitees, err := s.resolveInvitees(c.viewer, nr.invite)
@@ -115,8 +108,7 @@ func (s *Server) postJoin(w http.ResponseWriter, r *http.Request, c call) {
 		writeError(w, errNotInvited)
 		return
 	}
-	if err := s.readOptionalObject(w, r); err != nil {
-		writeError(w, err)
+	if _, ok := decodeBody(s, w, r, decodeOptionalObject); !ok {
 		return
 	}
 	rm.mu.Lock()
@@ -148,8 +140,7 @@ func (s *Server) postLeave(w http.ResponseWriter, r *http.Request, c call) {
 		writeError(w, errNotInRoom)
 		return
 	}
-	if err := s.readOptionalObject(w, r); err != nil {
-		writeError(w, err)
+	if _, ok := decodeBody(s, w, r, decodeOptionalObject); !ok {
 		return
 	}
 	rm.mu.Lock()
@@ -185,16 +176,10 @@ func (s *Server) roomFor(idOrAlias string) (*room, *apiError) {
 	return rm, nil
 }
 
-// readOptionalObject reads a body that may be left out; see
-// checkOptionalObject.
-func (s *Server) readOptionalObject(w http.ResponseWriter, r *http.Request) *apiError {
-	bp, err := s.readBody(w, r)
-	if err != nil {
-		return err
-	}
-	err = checkOptionalObject(*bp)
-	s.releaseBuffer(bp)
-	return err
+// decodeOptionalObject checks a body that may be left out, in decodeBody's
+// shape; see checkOptionalObject. Nothing in it is kept.
+func decodeOptionalObject(body []byte) (struct{}, *apiError) {
+	return struct{}{}, checkOptionalObject(body)
 }
 
 func (rm *room) mayJoin(u *user) bool {

@@ -8,7 +8,11 @@ import (
 // Registration in r0 and v3 goes through user-interactive auth with one
 // flow of one stage, m.login.dummy: the first POST /register answers 401
 // with the flow and a session; the client repeats the request with
-// auth: {"type": "m.login.dummy", "session": ...} and is registered.
+// auth: {"type": "m.login.dummy", "session": ...} and is registered. A
+// client may also send the dummy stage at once, with no session, and is
+// registered in one request: the spec makes session optional in auth, the
+// dummy stage proves nothing that a session would make safer, and real
+// homeservers accept it, so bots and scripts do it.
 
 // uiaSessionLifetime is how long a registration session stays usable:
 // ample for a person filling in a form, short enough that abandoned ones go.
@@ -21,7 +25,8 @@ const dummyFlows = `{"flows":[{"stages":["m.login.dummy"]}],"params":{}`
 // the client chose is checked before the auth: the kind, then the body,
 // then the username, so a client learns that a name is taken before it
 // completes a stage. A session is spent only by a registration that
-// succeeds; anything that fails after it changes nothing.
+// succeeds; anything that fails after it changes nothing. The dummy stage
+// without a session needs none, and spends none.
 func (s *Server) postRegisterInteractive(w http.ResponseWriter, r *http.Request, c call) {
 	guest, err := registrationKind(r.URL.RawQuery)
 	if err != nil {
@@ -36,15 +41,8 @@ func (s *Server) postRegisterInteractive(w http.ResponseWriter, r *http.Request,
 		writeError(w, errGuestsRefused)
 		return
 	}
-	bp, err := s.readBody(w, r)
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	reg, err := decodeInteractiveRegistration(*bp)
-	s.releaseBuffer(bp)
-	if err != nil {
-		writeError(w, err)
+	reg, ok := decodeBody(s, w, r, decodeInteractiveRegistration)
+	if !ok {
 		return
 	}
 	if reg.hasUsername {
@@ -59,12 +57,19 @@ func (s *Server) postRegisterInteractive(w http.ResponseWriter, r *http.Request,
 		}
 	}
 	now := s.clock()
+	oneStep := reg.hasAuth && !reg.hasAuthSession && reg.authType == "m.login.dummy"
 	switch {
 	case !reg.hasAuth:
 		writeAuthChallenge(w, s.uiaAuth.issue(now), nil)
 		return
+	case oneStep && !reg.hasPassword:
+		writeError(w, badJSON("password: missing; it is required"))
+		return
+	case oneStep:
+		s.registerInteractive(w, reg, "", time.Time{})
+		return
 	case !reg.hasAuthSession:
-		writeAuthChallenge(w, s.uiaAuth.issue(now), errNoSession)
+		writeAuthChallenge(w, s.uiaAuth.issue(now), errUnknownStage)
 		return
 	case !s.uiaAuth.valid(reg.authSession, now):
 		writeAuthChallenge(w, s.uiaAuth.issue(now), errUnknownSession)
@@ -82,14 +87,25 @@ func (s *Server) postRegisterInteractive(w http.ResponseWriter, r *http.Request,
 		writeAuthChallenge(w, s.uiaAuth.issue(now), errUnknownSession)
 		return
 	}
+	s.registerInteractive(w, reg, reg.authSession, expires)
+}
+
+// registerInteractive creates the account a registration that passed its
+// auth asks for, and answers. session, when not empty, is the one the
+// registration spent: it is given back (until expires) if the account
+// cannot be made after all.
+func (s *Server) registerInteractive(w http.ResponseWriter, reg interactiveRegistration, session string, expires time.Time) {
 	var u *user
+	var err *apiError
 	if reg.hasUsername {
 		u, err = s.createUser(reg.username, reg.password)
 	} else {
 		u, err = s.createFreshUser(reg.password)
 	}
 	if err != nil { // the name was taken since the check above
-		s.uiaAuth.giveBack(reg.authSession, expires)
+		if session != "" {
+			s.uiaAuth.giveBack(session, expires)
+		}
 		writeError(w, err)
 		return
 	}
@@ -106,11 +122,10 @@ func (s *Server) postRegisterInteractive(w http.ResponseWriter, r *http.Request,
 	if !reg.hasDeviceID {
 		deviceID = newDeviceID()
 	}
-	writeDeviceAccount(w, Account{UserID: u.id, AccessToken: s.issueToken(u), HomeServer: s.serverName}, deviceID)
+	writeDeviceAccount(w, Account{UserID: u.id, AccessToken: s.issueDeviceToken(u, deviceID), HomeServer: s.serverName}, deviceID)
 }
 
 var (
-	errNoSession      = errorf(http.StatusUnauthorized, "M_FORBIDDEN", "auth.session: missing; continue in the session given here")
 	errUnknownSession = errorf(http.StatusUnauthorized, "M_FORBIDDEN", "auth.session: unknown, expired or already used; continue in the session given here")
 	errUnknownStage   = errorf(http.StatusUnauthorized, "M_FORBIDDEN", "auth.type: the only stage is m.login.dummy")
 	errGuestsRefused  = errorf(http.StatusForbidden, "M_GUEST_ACCESS_FORBIDDEN", "guest access is disabled")

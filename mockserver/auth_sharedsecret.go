@@ -45,15 +45,8 @@ func (s *Server) postAdminRegister(w http.ResponseWriter, r *http.Request, c cal
 		writeError(w, errSharedSecretOff)
 		return
 	}
-	bp, err := s.readBody(w, r)
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	req, err := decodeAdminRegistration(*bp)
-	s.releaseBuffer(bp)
-	if err != nil {
-		writeError(w, err)
+	req, ok := decodeBody(s, w, r, decodeAdminRegistration)
+	if !ok {
 		return
 	}
 	if _, ok := s.nonces.take(req.nonce, s.clock()); !ok {
@@ -70,7 +63,8 @@ func (s *Server) postAdminRegister(w http.ResponseWriter, r *http.Request, c cal
 		writeError(w, err)
 		return
 	}
-	writeDeviceAccount(w, Account{UserID: u.id, AccessToken: s.issueToken(u), HomeServer: s.serverName}, newDeviceID())
+	deviceID := newDeviceID()
+	writeDeviceAccount(w, Account{UserID: u.id, AccessToken: s.issueDeviceToken(u, deviceID), HomeServer: s.serverName}, deviceID)
 }
 
 // registrationMAC is the MAC a request must carry, in lower-case hex:

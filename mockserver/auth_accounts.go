@@ -44,16 +44,16 @@ func (s *Server) postRegister(w http.ResponseWriter, r *http.Request, c call) {
 		writeError(w, errRegistrationClosed)
 		return
 	}
-	name, hasName, password, err := s.readCredentials(w, r)
-	if err != nil {
-		writeError(w, err)
+	creds, ok := decodeBody(s, w, r, decodePasswordCredentials)
+	if !ok {
 		return
 	}
 	var acct Account
-	if hasName {
-		acct, err = s.register(name, password)
+	var err *apiError
+	if creds.hasName {
+		acct, err = s.register(creds.name, creds.password)
 	} else {
-		acct, err = s.registerFresh(password)
+		acct, err = s.registerFresh(creds.password)
 	}
 	if err != nil {
 		writeError(w, err)
@@ -65,16 +65,15 @@ func (s *Server) postRegister(w http.ResponseWriter, r *http.Request, c call) {
 // postLogin serves POST /login: a new token each time; earlier tokens stay
 // valid.
 func (s *Server) postLogin(w http.ResponseWriter, r *http.Request, c call) {
-	name, hasName, password, err := s.readCredentials(w, r)
-	if err != nil {
-		writeError(w, err)
+	creds, ok := decodeBody(s, w, r, decodePasswordCredentials)
+	if !ok {
 		return
 	}
-	if !hasName {
+	if !creds.hasName {
 		writeError(w, badJSON("user: missing; it is required"))
 		return
 	}
-	u, err := s.checkPassword(name, password)
+	u, err := s.checkPassword(creds.name, creds.password)
 	if err != nil {
 		writeError(w, err)
 		return
@@ -106,37 +105,42 @@ func (s *Server) checkPassword(name, password string) (*user, *apiError) {
 	return u, nil
 }
 
-// readCredentials reads the body POST /register and POST /login share. The
-// login type is judged first: the other fields mean something only for a
-// type the server knows.
-func (s *Server) readCredentials(w http.ResponseWriter, r *http.Request) (name string, hasName bool, password string, err *apiError) {
-	bp, err := s.readBody(w, r)
+// passwordCredentials is what POST /register and POST /login in v1 take
+// from their body.
+type passwordCredentials struct {
+	name     string
+	hasName  bool
+	password string
+}
+
+// decodePasswordCredentials decodes the body POST /register and POST
+// /login share. The login type is judged first: the other fields mean
+// something only for a type the server knows.
+func decodePasswordCredentials(body []byte) (passwordCredentials, *apiError) {
+	var pc passwordCredentials
+	creds, err := decodeCredentials(body)
 	if err != nil {
-		return "", false, "", err
-	}
-	defer s.releaseBuffer(bp)
-	creds, err := decodeCredentials(*bp)
-	if err != nil {
-		return "", false, "", err
+		return pc, err
 	}
 	if !creds.isPasswordLogin() {
-		return "", false, "", errBadLoginType
+		return pc, errBadLoginType
 	}
 	password, hasPassword, err := stringField("password", creds.password)
 	if err != nil {
-		return "", false, "", err
+		return pc, err
 	}
 	if !hasPassword {
-		return "", false, "", badJSON("password: missing; it is required")
+		return pc, badJSON("password: missing; it is required")
 	}
 	if password == "" {
-		return "", false, "", badJSON("password: must not be empty")
+		return pc, badJSON("password: must not be empty")
 	}
-	name, hasName, err = stringField("user", creds.user)
+	pc.password = password
+	pc.name, pc.hasName, err = stringField("user", creds.user)
 	if err != nil {
-		return "", false, "", err
+		return passwordCredentials{}, err
 	}
-	return name, hasName, password, nil
+	return pc, nil
 }
 
 // register creates an account and issues its first token.

@@ -122,9 +122,44 @@ func (s *Server) routes(api *apiVersion) []route {
 			newRoute("/rooms/"+roomIDSegment+"/join", operation{method: http.MethodPost, authenticated: true, handle: s.postJoin}),
 			newRoute("/rooms/"+roomIDSegment+"/leave", operation{method: http.MethodPost, authenticated: true, handle: s.postLeave}))
 	}
+	if api.hasStartupCalls() {
+		rs = append(rs, s.startupRoutes()...)
+	}
 	return append(rs, newRoute("/presence/"+userIDSegment+"/status",
 		operation{method: http.MethodGet, authenticated: true, handle: s.getStatus},
 		operation{method: http.MethodPut, authenticated: true, handle: s.putStatus}))
+}
+
+// hasStartupCalls reports whether the version mounts the calls a client
+// makes at start (capabilities, whoami, push rules, profile, joined rooms,
+// logout, username availability): r0 and v3 clients make them, v1 clients
+// made none of them.
+func (v *apiVersion) hasStartupCalls() bool { return v.registration == registerInteractive }
+
+// startupRoutes are the routes of the calls a client makes at start.
+// Reading a profile needs no token, as the spec has it; nor does asking
+// whether a username is free, which comes before there is an account.
+func (s *Server) startupRoutes() []route {
+	get := func(h handlerFunc) operation {
+		return operation{method: http.MethodGet, authenticated: true, handle: h}
+	}
+	profile := "/profile/" + userIDSegment
+	var rs []route
+	for _, f := range []profileField{displayNameField, avatarURLField} {
+		rs = append(rs, newRoute(profile+"/"+f.name,
+			operation{method: http.MethodGet, handle: s.getProfileField(f)},
+			operation{method: http.MethodPut, authenticated: true, handle: s.putProfileField(f)}))
+	}
+	return append(rs,
+		newRoute(profile, operation{method: http.MethodGet, handle: s.getProfile}),
+		newRoute("/capabilities", get(s.getCapabilities)),
+		newRoute("/account/whoami", get(s.getWhoami)),
+		newRoute("/pushrules/", get(s.getPushRules)),
+		newRoute("/pushrules/global/", get(s.getGlobalPushRules)),
+		newRoute("/joined_rooms", get(s.getJoinedRooms)),
+		newRoute("/logout", operation{method: http.MethodPost, authenticated: true, handle: s.postLogout}),
+		newRoute("/logout/all", operation{method: http.MethodPost, authenticated: true, handle: s.postLogoutAll}),
+		newRoute("/register/available", operation{method: http.MethodGet, handle: s.getRegisterAvailable}))
 }
 
 // operation returns the route's operation for a method, or nil. HEAD is

@@ -33,7 +33,7 @@ func TestUnknownPathIsUnrecognized(t *testing.T) {
 		v1Prefix + "/presence%2F@alice:localhost/status", // an encoded / does not split a literal segment
 		v1Prefix + "/a/b/c/d/e/f/g/h/i/j/k",
 	} {
-		for _, method := range []string{"GET", "PUT", "POST", "OPTIONS"} {
+		for _, method := range []string{"GET", "PUT", "POST"} {
 			expectError(t, h.as(a.AccessToken, method, path, `{}`), http.StatusNotFound, "M_UNRECOGNIZED")
 		}
 	}
@@ -174,6 +174,17 @@ func TestLaterRoutesMethodsAndPreflight(t *testing.T) {
 			{prefix + "/join/!a:localhost", "POST, OPTIONS", []string{"GET", "PUT"}},
 			{prefix + "/rooms/!a:localhost/join", "POST, OPTIONS", []string{"GET", "PUT"}},
 			{prefix + "/rooms/!a:localhost/leave", "POST, OPTIONS", []string{"GET", "DELETE"}},
+			{prefix + "/capabilities", "GET, HEAD, OPTIONS", []string{"POST", "PUT"}},
+			{prefix + "/account/whoami", "GET, HEAD, OPTIONS", []string{"POST", "DELETE"}},
+			{prefix + "/pushrules/", "GET, HEAD, OPTIONS", []string{"POST", "PUT"}},
+			{prefix + "/pushrules/global/", "GET, HEAD, OPTIONS", []string{"POST", "PUT"}},
+			{prefix + "/profile/" + a.UserID, "GET, HEAD, OPTIONS", []string{"PUT", "POST"}},
+			{prefix + "/profile/" + a.UserID + "/displayname", "GET, HEAD, PUT, OPTIONS", []string{"POST", "DELETE"}},
+			{prefix + "/profile/" + a.UserID + "/avatar_url", "GET, HEAD, PUT, OPTIONS", []string{"POST", "DELETE"}},
+			{prefix + "/joined_rooms", "GET, HEAD, OPTIONS", []string{"POST", "PUT"}},
+			{prefix + "/logout", "POST, OPTIONS", []string{"GET", "PUT"}},
+			{prefix + "/logout/all", "POST, OPTIONS", []string{"GET", "DELETE"}},
+			{prefix + "/register/available", "GET, HEAD, OPTIONS", []string{"POST", "PUT"}},
 			{"/_matrix/client/versions", "GET, HEAD, OPTIONS", []string{"POST", "PUT"}},
 			{adminRegisterPath, "GET, HEAD, POST, OPTIONS", []string{"PUT", "DELETE"}},
 		} {
@@ -193,4 +204,38 @@ func TestLaterRoutesMethodsAndPreflight(t *testing.T) {
 			}
 		}
 	}
+}
+
+// A preflight on a path the mock does not serve is answered too, with the
+// methods the spec recommends: a browser preflights before it learns the
+// path is unknown, and the 404 that follows must reach it.
+func TestPreflightOnAnyPath(t *testing.T) {
+	h := newHarness(t)
+	a := h.register("alice")
+	for _, path := range []string{
+		"/",
+		"/nowhere",
+		"/_matrix/client/v3/sync",
+		"/_matrix/client/v3/rooms/!a:localhost/send/m.room.message/1",
+		"/_matrix/media/v3/config",
+		v1Prefix + "/a/b/c/d/e/f/g/h/i/j/k",
+	} {
+		before := h.world()
+		r := h.request("OPTIONS", path, "", http.Header{"Origin": {"https://app.example"}, "Access-Control-Request-Method": {"GET"}})
+		if r.status != http.StatusOK || string(r.body) != "{}" {
+			t.Errorf("OPTIONS %s: %s, want 200 {}", path, r)
+		}
+		if got := r.header.Get("Access-Control-Allow-Methods"); got != "GET, POST, PUT, DELETE, OPTIONS" {
+			t.Errorf("OPTIONS %s: Allow-Methods %q", path, got)
+		}
+		if got := r.header.Get("Access-Control-Allow-Headers"); !strings.Contains(got, "Authorization") {
+			t.Errorf("OPTIONS %s: Allow-Headers %q", path, got)
+		}
+		h.unchanged("OPTIONS "+path, before)
+		// The request the preflight was for still gets its 404.
+		expectError(t, h.as(a.AccessToken, "GET", path, ""), http.StatusNotFound, "M_UNRECOGNIZED")
+	}
+	// A preflight does nothing the path's methods do: no logout.
+	mustOK(t, h.as(a.AccessToken, "OPTIONS", v3Prefix+"/logout", ""))
+	mustOK(t, h.as(a.AccessToken, "GET", statusPathIn(v3Prefix, a.UserID), ""))
 }

@@ -18,15 +18,8 @@ func (s *Server) postPresenceList(w http.ResponseWriter, r *http.Request, c call
 		writeError(w, errorf(http.StatusForbidden, "M_FORBIDDEN", "you cannot change another user's presence list"))
 		return
 	}
-	bp, err := s.readBody(w, r)
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	diff, err := decodeListDiff(*bp)
-	s.releaseBuffer(bp)
-	if err != nil {
-		writeError(w, err)
+	diff, ok := decodeBody(s, w, r, decodeListDiff)
+	if !ok {
 		return
 	}
 	invite, drop, err := s.resolveListDiff(owner, diff)

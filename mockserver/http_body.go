@@ -10,6 +10,26 @@ import (
 // presence list diff, holds a few hundred user IDs in this much.
 const maxBodyBytes = 64 << 10
 
+// decodeBody is the one way a handler reads its body: it reads the body,
+// decodes it and returns the buffer to the pool. On any failure it has
+// already answered with the Matrix error, and the handler only returns.
+// decode must copy whatever it keeps, since the buffer is reused.
+func decodeBody[T any](s *Server, w http.ResponseWriter, r *http.Request, decode func([]byte) (T, *apiError)) (T, bool) {
+	bp, err := s.readBody(w, r)
+	if err != nil {
+		writeError(w, err)
+		var zero T
+		return zero, false
+	}
+	v, err := decode(*bp)
+	s.releaseBuffer(bp)
+	if err != nil {
+		writeError(w, err)
+		return v, false
+	}
+	return v, true
+}
+
 // readBody reads the whole body into a buffer from the server's pool. The
 // caller returns the buffer with s.releaseBuffer once nothing refers to it;
 // every value decoded from it is a copy.

@@ -16,30 +16,76 @@ const tokenPrefix = "mxp_"
 // A session is one issued access token. The token map is keyed by the
 // token's SHA-256, so the time a lookup takes depends on the hash, not on
 // how much of a guessed token matches; the match is then confirmed in
-// constant time.
+// constant time. Every token belongs to a device, as on a real homeserver:
+// the client's, when it named one, else one the server names.
 type session struct {
-	token []byte
-	user  *user
+	token    []byte
+	user     *user
+	deviceID string
 }
 
-func (s *Server) issueToken(u *user) string {
+// tokenKey is how the token map and each user's token set know a token.
+type tokenKey = [sha256.Size]byte
+
+// issueToken issues a token on a device the server names: v1 has no
+// devices, and accounts made through the Go API name none.
+func (s *Server) issueToken(u *user) string { return s.issueDeviceToken(u, newDeviceID()) }
+
+// issueDeviceToken issues a token on the named device. The token enters the
+// server's map and its user's set under the user's lock, so that a logout
+// of all the user's tokens either sees it or comes before it.
+func (s *Server) issueDeviceToken(u *user, deviceID string) string {
 	var raw [32]byte
 	rand.Read(raw[:])
 	token := tokenPrefix + base64.RawURLEncoding.EncodeToString(raw[:])
-	s.tokens.Store(sha256.Sum256([]byte(token)), &session{token: []byte(token), user: u})
+	key := tokenKey(sha256.Sum256([]byte(token)))
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	s.tokens.Store(key, &session{token: []byte(token), user: u, deviceID: deviceID})
+	if u.tokens == nil {
+		u.tokens = make(map[tokenKey]bool)
+	}
+	u.tokens[key] = true
 	return token
+}
+
+// revokeToken makes one token stop working at once.
+func (s *Server) revokeToken(sess *session) {
+	key := tokenKey(sha256.Sum256(sess.token))
+	u := sess.user
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	s.tokens.Delete(key)
+	delete(u.tokens, key)
+}
+
+// revokeAllTokens makes every token of u stop working at once.
+func (s *Server) revokeAllTokens(u *user) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	for key := range u.tokens {
+		s.tokens.Delete(key)
+	}
+	clear(u.tokens)
 }
 
 // maxTokenBytes bounds what is hashed; no issued token is longer.
 const maxTokenBytes = 128
 
 func (s *Server) userByToken(token string) *user {
+	if sess := s.sessionByToken(token); sess != nil {
+		return sess.user
+	}
+	return nil
+}
+
+func (s *Server) sessionByToken(token string) *session {
 	if len(token) > maxTokenBytes {
 		return nil
 	}
 	var buf [maxTokenBytes]byte
 	presented := append(buf[:0], token...)
-	v, ok := s.tokens.Load(sha256.Sum256(presented))
+	v, ok := s.tokens.Load(tokenKey(sha256.Sum256(presented)))
 	if !ok {
 		return nil
 	}
@@ -47,20 +93,30 @@ func (s *Server) userByToken(token string) *user {
 	if subtle.ConstantTimeCompare(sess.token, presented) != 1 {
 		return nil
 	}
-	return sess.user
+	return sess
 }
 
 // authenticate finds the user whose access token the request carries.
 func (s *Server) authenticate(r *http.Request) (*user, *apiError) {
+	sess, err := s.authenticateSession(r)
+	if err != nil {
+		return nil, err
+	}
+	return sess.user, nil
+}
+
+// authenticateSession finds the session of the access token the request
+// carries.
+func (s *Server) authenticateSession(r *http.Request) (*session, *apiError) {
 	token, err := accessToken(r)
 	if err != nil {
 		return nil, err
 	}
-	u := s.userByToken(token)
-	if u == nil {
+	sess := s.sessionByToken(token)
+	if sess == nil {
 		return nil, errUnknownToken
 	}
-	return u, nil
+	return sess, nil
 }
 
 // accessToken takes the token from the access_token query parameter, as v1

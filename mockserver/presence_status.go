@@ -14,15 +14,10 @@ func (s *Server) putStatus(w http.ResponseWriter, r *http.Request, c call) {
 		writeError(w, errorf(http.StatusForbidden, "M_FORBIDDEN", "you cannot set the presence of another user"))
 		return
 	}
-	bp, err := s.readBody(w, r)
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	update, err := decodePresenceUpdate(*bp, c.api)
-	s.releaseBuffer(bp)
-	if err != nil {
-		writeError(w, err)
+	update, ok := decodeBody(s, w, r, func(body []byte) (presenceUpdate, *apiError) {
+		return decodePresenceUpdate(body, c.api)
+	})
+	if !ok {
 		return
 	}
 	now := s.clock()

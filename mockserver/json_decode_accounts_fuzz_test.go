@@ -83,20 +83,15 @@ func FuzzInteractiveRegistrationBody(f *testing.F) {
 		session := expectChallenge(t, h.request("POST", r0Prefix+"/register", `{}`, nil)).Session
 		body = bytes.ReplaceAll(body, []byte("SESSION"), []byte(session))
 
-		wantStatus, wantCode, newSession := refInteractiveRegistration(body, session)
+		wantStatus, wantCode, sessions := refInteractiveRegistration(body, session)
 		users, live := h.userCount(), h.liveCodes(&h.srv.uiaAuth)
 		r := h.request("POST", r0Prefix+"/register", string(body), nil)
 		if r.status != wantStatus || r.errcode() != wantCode {
 			t.Fatalf("%s; reference says %d %q", r, wantStatus, wantCode)
 		}
-		wantUsers, wantLive := users, live
-		switch wantStatus {
-		case 200:
-			wantUsers, wantLive = users+1, live-1
-		case 401:
-			if newSession {
-				wantLive = live + 1
-			}
+		wantUsers, wantLive := users, live+sessions
+		if wantStatus == 200 {
+			wantUsers = users + 1
 		}
 		if h.userCount() != wantUsers || h.liveCodes(&h.srv.uiaAuth) != wantLive {
 			t.Fatalf("%d users and %d sessions, want %d and %d", h.userCount(), h.liveCodes(&h.srv.uiaAuth), wantUsers, wantLive)
@@ -104,30 +99,31 @@ func FuzzInteractiveRegistrationBody(f *testing.F) {
 	})
 }
 
-// refInteractiveRegistration also says whether a 401 comes with a new
-// session rather than the client's own.
-func refInteractiveRegistration(body []byte, session string) (status int, errcode string, newSession bool) {
+// refInteractiveRegistration also says how the number of live sessions
+// changes: one more for a 401 with a new session, one fewer for a
+// registration that spends the client's.
+func refInteractiveRegistration(body []byte, session string) (status int, errcode string, sessions int) {
 	if len(body) > maxBodyBytes {
-		return 413, "M_TOO_LARGE", false
+		return 413, "M_TOO_LARGE", 0
 	}
 	members, code := refRawMembers(body)
 	if code != "" {
-		return 400, code, false
+		return 400, code, 0
 	}
 	got, unique := pick(members, "username", "password", "device_id", "initial_device_display_name", "inhibit_login", "auth")
 	if !unique {
-		return 400, "M_BAD_JSON", false
+		return 400, "M_BAD_JSON", 0
 	}
 	username, hasUsername, ok1 := refString(got, "username", false)
 	_, hasPassword, ok2 := refString(got, "password", true)
 	_, _, ok3 := refString(got, "device_id", true)
 	_, _, ok4 := refString(got, "initial_device_display_name", false)
 	if !ok1 || !ok2 || !ok3 || !ok4 {
-		return 400, "M_BAD_JSON", false
+		return 400, "M_BAD_JSON", 0
 	}
 	if v, present := refValue(got, "inhibit_login"); present {
 		if _, isBool := v.(bool); !isBool {
-			return 400, "M_BAD_JSON", false
+			return 400, "M_BAD_JSON", 0
 		}
 	}
 	var authType, authSession string
@@ -136,32 +132,37 @@ func refInteractiveRegistration(body []byte, session string) (status int, errcod
 		hasAuth = true
 		authMembers, code := refRawMembers(raw.(json.RawMessage))
 		if code != "" {
-			return 400, "M_BAD_JSON", false
+			return 400, "M_BAD_JSON", 0
 		}
 		auth, unique := pick(authMembers, "type", "session")
 		var okType, okSession bool
 		authType, hasType, okType = refString(auth, "type", false)
 		authSession, hasSession, okSession = refString(auth, "session", false)
 		if !unique || !okType || !okSession {
-			return 400, "M_BAD_JSON", false
+			return 400, "M_BAD_JSON", 0
 		}
 	}
 	if hasUsername {
 		if code := refNewUserCode(username); code != "" {
-			return 400, code, false
+			return 400, code, 0
 		}
 	}
+	dummy := hasType && authType == "m.login.dummy"
 	switch {
 	case !hasAuth:
-		return 401, "", true
+		return 401, "", 1
+	case !hasSession && dummy && !hasPassword:
+		return 400, "M_BAD_JSON", 0
+	case !hasSession && dummy: // one request, no session
+		return 200, "", 0
 	case !hasSession || authSession != session:
-		return 401, "M_FORBIDDEN", true
-	case !hasType || authType != "m.login.dummy":
-		return 401, "M_FORBIDDEN", false
+		return 401, "M_FORBIDDEN", 1
+	case !dummy:
+		return 401, "M_FORBIDDEN", 0
 	case !hasPassword:
-		return 400, "M_BAD_JSON", false
+		return 400, "M_BAD_JSON", 0
 	}
-	return 200, "", false
+	return 200, "", -1
 }
 
 // FuzzIdentifiedLoginBody sends a body to v3's POST /login.
