@@ -15,7 +15,7 @@ import (
 // suite's self-test (cmd/mxpresence) switches each on in turn and checks
 // that they do.
 func faults() []Deviation {
-	return []Deviation{
+	return append(deliveryFaults(), []Deviation{
 		// Wrong status codes.
 		{
 			Name: "put-status-201", Category: "wrong status",
@@ -701,7 +701,7 @@ func faults() []Deviation {
 				})
 			},
 		},
-	}
+	}...)
 }
 
 // dropField leaves a field out of every response body whose status when
@@ -855,7 +855,9 @@ func storeLoosely(asText func(v any) (string, bool)) func(*Server, http.Handler)
 			viewer.mu.Lock()
 			viewer.presence, viewer.statusMsg, viewer.hasStatusMsg = presence, msg, hasMsg
 			viewer.lastActive = s.clock()
+			s.presenceChangedLocked(viewer)
 			viewer.mu.Unlock()
+			s.presenceWake()
 			writeRaw(w, http.StatusOK, "application/json", "{}")
 		})
 	}

@@ -22,6 +22,11 @@ const (
 	getStatus  endpoint = "GET status"
 	postList   endpoint = "POST list"
 	getList    endpoint = "GET list"
+	getSync    endpoint = "GET sync"
+	postFilter endpoint = "POST filter"
+	getFilter  endpoint = "GET filter"
+	getEvents  endpoint = "GET events"
+	getInitial endpoint = "GET initialSync"
 )
 
 // reached is where routing takes a request.
@@ -52,6 +57,8 @@ func (s *Server) reach(r *http.Request) reached {
 		at.endpoint = postList
 	case path == "presence/list/"+userIDSegment && r.Method == http.MethodGet:
 		at.endpoint = getList
+	case r.Method == http.MethodGet || r.Method == http.MethodPost:
+		at.endpoint = deliveryEndpoints[r.Method+" "+path]
 	}
 	return at
 }
@@ -155,7 +162,9 @@ func afterPut(s *Server, next http.Handler, change func(u *user, before presence
 		if rec.status == http.StatusOK {
 			u.mu.Lock()
 			change(u, before)
+			s.presenceChangedLocked(u) // what syncs deliver is what was stored
 			u.mu.Unlock()
+			s.presenceWake()
 		}
 		rec.sendTo(w)
 	})

@@ -12,7 +12,7 @@ import (
 // suite must pass each at MUST level; SHOULD warnings are allowed, and each
 // variation says which it expects.
 func variations() []Deviation {
-	return []Deviation{
+	return append(deliveryVariations(), []Deviation{
 		{
 			Name: "another-users-status-400", Kind: Variation,
 			Description: "Acting on another user's presence or presence list gets 400 M_INVALID_PARAM rather than 403 M_FORBIDDEN: the seed only says it cannot be done.",
@@ -115,7 +115,9 @@ func variations() []Deviation {
 						landed[u] = seq
 						u.mu.Lock()
 						u.presenceState = written
+						s.presenceChangedLocked(u)
 						u.mu.Unlock()
+						s.presenceWake()
 					})
 				})
 			},
@@ -142,5 +144,5 @@ func variations() []Deviation {
 				}
 			}),
 		},
-	}
+	}...)
 }

@@ -16,6 +16,7 @@ const (
 	userIDSegment        = "{userId}"
 	roomIDSegment        = "{roomId}"
 	roomIDOrAliasSegment = "{roomIdOrAlias}"
+	filterIDSegment      = "{filterId}" // any segment; its handler reads it
 )
 
 type route struct {
@@ -110,6 +111,7 @@ func (s *Server) routes(api *apiVersion) []route {
 			newRoute("/register", operation{method: http.MethodPost, handle: s.postRegisterInteractive}),
 			newRoute("/login", flows, operation{method: http.MethodPost, handle: s.postLoginIdentified}))
 	}
+	rs = append(rs, s.deliveryRoutes(api)...)
 	if api.presenceLists {
 		rs = append(rs, newRoute("/presence/list/"+userIDSegment,
 			operation{method: http.MethodGet, authenticated: true, handle: s.getPresenceList},
@@ -235,6 +237,8 @@ func matchRoute(rt *route, segs []string) (routeMatch, bool) {
 			continue
 		case roomIDSegment, roomIDOrAliasSegment:
 			m.roomID, m.roomIDDecoded = unescapeSegment(segs[i])
+			continue
+		case filterIDSegment:
 			continue
 		}
 		if !segmentIs(segs[i], want) {

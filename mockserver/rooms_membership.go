@@ -18,8 +18,9 @@ type room struct {
 	id     string
 	public bool // anyone on the server may join, not only the invited
 
-	mu      sync.Mutex
-	members map[*user]membership
+	mu       sync.Mutex
+	members  map[*user]membership
+	joinedAt map[*user]uint64 // the stream position of each joined member's join
 }
 
 type membership int
@@ -64,7 +65,9 @@ func (s *Server) postCreateRoom(w http.ResponseWriter, r *http.Request, c call) 
 	// be waiting on it.
 	rm.mu.Lock()
 	c.viewer.join(rm)
+	s.joinedLocked(rm, c.viewer)
 	rm.mu.Unlock()
+	s.presenceWake()
 	buf := make([]byte, 0, 64)
 	buf = append(buf, `{"room_id":`...)
 	buf = appendString(buf, rm.id)
@@ -116,8 +119,12 @@ func (s *Server) postJoin(w http.ResponseWriter, r *http.Request, c call) {
 	if ok {
 		rm.members[c.viewer] = joined
 		c.viewer.join(rm)
+		s.joinedLocked(rm, c.viewer)
 	}
 	rm.mu.Unlock()
+	if ok {
+		s.presenceWake()
+	}
 	if !ok { // left or was never invited after all: the check above raced a change
 		writeError(w, errNotInvited)
 		return
@@ -147,6 +154,7 @@ func (s *Server) postLeave(w http.ResponseWriter, r *http.Request, c call) {
 	_, ok := rm.members[c.viewer]
 	if ok {
 		delete(rm.members, c.viewer)
+		delete(rm.joinedAt, c.viewer)
 		c.viewer.leave(rm)
 	}
 	rm.mu.Unlock()

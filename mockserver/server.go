@@ -87,6 +87,11 @@ type Server struct {
 	lastPicked atomic.Uint64 // the last number a server-picked localpart took
 	buffers    sync.Pool     // *[]byte for bodies and responses
 	invalid    error         // from Options.Validate; refuses registration
+
+	stream       *presenceStream // positions of presence changes and joins; wakes long-polls
+	delivery     deliverySeams   // zero in the reference; deviations reach in here
+	filters      sync.Map        // filterKey -> *storedFilter
+	lastFilterID atomic.Uint64
 }
 
 // New returns a server with no accounts. It does not fail: options that
@@ -105,6 +110,7 @@ func New(opts Options) *Server {
 		uiaAuth:            oneTimeCodes{ttl: uiaSessionLifetime},
 		nonces:             oneTimeCodes{ttl: nonceLifetime},
 		invalid:            opts.Validate(),
+		stream:             newPresenceStream(),
 	}
 	if opts.RegistrationSharedSecret != "" {
 		s.sharedSecret = []byte(opts.RegistrationSharedSecret)

@@ -21,6 +21,7 @@ type user struct {
 
 	mu sync.Mutex
 	presenceState
+	streamState                   // where the last change stands in the sync stream
 	list        []*user           // the presence list, in invite order
 	listed      map[*user]bool    // the same users, for lookups; nil until the first invite
 	joinedRooms map[*room]bool    // nil until the first join

@@ -1,0 +1,223 @@
+package mockserver
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"time"
+)
+
+// maxLongPoll bounds how long a request waits, whatever timeout it asks:
+// long enough for any client's loop, short enough that a forgotten
+// request does not hold its goroutine for ever.
+const maxLongPoll = 5 * time.Minute
+
+// syncParams are the query parameters of GET /sync, checked.
+type syncParams struct {
+	since       uint64
+	initial     bool // no since
+	timeout     time.Duration
+	setPresence string // "" when omitted
+	filter      *syncFilter
+	fullState   bool
+}
+
+// readSyncParams checks every parameter before anything changes, so a bad
+// one refuses the request whole.
+func (s *Server) readSyncParams(q url.Values, viewer *user) (syncParams, *apiError) {
+	var p syncParams
+	var err *apiError
+	if p.filter, err = s.syncFilterParam(viewer, q.Get("filter"), q.Has("filter")); err != nil {
+		return p, err
+	}
+	if p.since, p.initial, err = s.sinceParam(q, "since"); err != nil {
+		return p, err
+	}
+	if p.timeout, err = timeoutParam(q); err != nil {
+		return p, err
+	}
+	if q.Has("set_presence") {
+		switch v := q.Get("set_presence"); v {
+		case "online", "offline", "unavailable":
+			p.setPresence = v
+		default:
+			return p, errorf(http.StatusBadRequest, "M_INVALID_PARAM",
+				"set_presence: "+quoteForMessage(v)+" is not one of offline, online, unavailable")
+		}
+	}
+	if q.Has("full_state") {
+		switch q.Get("full_state") {
+		case "true":
+			p.fullState = true
+		case "false":
+		default:
+			return p, errorf(http.StatusBadRequest, "M_INVALID_PARAM", "full_state: must be true or false")
+		}
+	}
+	return p, nil
+}
+
+// sinceParam reads a stream token parameter: absent means from the start.
+func (s *Server) sinceParam(q url.Values, name string) (pos uint64, absent bool, err *apiError) {
+	if !q.Has(name) {
+		return 0, true, nil
+	}
+	tok := q.Get(name)
+	pos, ok := s.stream.parseToken(tok)
+	if !ok {
+		return 0, false, errorf(http.StatusBadRequest, "M_INVALID_PARAM",
+			name+": "+quoteForMessage(tok)+" is not a token this server issued")
+	}
+	return pos, false, nil
+}
+
+// timeoutParam reads timeout, in milliseconds: absent means 0, answer at
+// once.
+func timeoutParam(q url.Values) (time.Duration, *apiError) {
+	if !q.Has("timeout") {
+		return 0, nil
+	}
+	ms, err := strconv.ParseInt(q.Get("timeout"), 10, 64)
+	if err != nil || ms < 0 {
+		return 0, errorf(http.StatusBadRequest, "M_INVALID_PARAM", "timeout: must be a whole number of milliseconds, 0 or more")
+	}
+	if ms > maxLongPoll.Milliseconds() {
+		return maxLongPoll, nil
+	}
+	return time.Duration(ms) * time.Millisecond, nil
+}
+
+// getSync serves GET /sync (r0, v3) for presence: the caller's room-mates'
+// presence, and their joined rooms, empty.
+func (s *Server) getSync(w http.ResponseWriter, r *http.Request, c call) {
+	p, err := s.readSyncParams(r.URL.Query(), c.viewer)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	s.markActiveBySync(c.viewer, p.setPresence)
+	wait := p.timeout
+	if p.initial || p.fullState {
+		wait = 0 // an initial sync has news by definition; full_state answers at once
+	}
+	var presence *eventFilter
+	if p.filter != nil {
+		presence = p.filter.Presence
+	}
+	b, alive := s.awaitPresence(r.Context(), c.api, c.viewer, p.since, p.initial, presence, wait, true)
+	if !alive {
+		return
+	}
+	bp := s.buffer()
+	*bp = s.appendSyncResponse(*bp, c.api, b, s.clock())
+	writeJSON(w, http.StatusOK, *bp)
+	s.releaseBuffer(bp)
+}
+
+// markActiveBySync applies set_presence: omitted or online marks the caller
+// online (and active), unavailable marks them idle, offline leaves their
+// presence as it is.
+func (s *Server) markActiveBySync(u *user, setPresence string) {
+	target := "online"
+	switch setPresence {
+	case "offline":
+		return
+	case "unavailable":
+		target = "unavailable"
+	}
+	now := s.clock()
+	u.mu.Lock()
+	// free_for_chat, set through v1, is a form of online already.
+	changed := u.presence != target && !(target == "online" && u.presence == "free_for_chat")
+	if changed {
+		u.presence = target
+		s.presenceChangedLocked(u)
+	}
+	if target == "online" {
+		u.lastActive = now
+	}
+	u.mu.Unlock()
+	if changed {
+		s.presenceWake()
+	}
+}
+
+// A presenceBatch is what one response delivers.
+type presenceBatch struct {
+	events []delivery
+	rooms  []joinedRoom // the joined rooms to report: all, or those joined since
+	since  uint64
+	upTo   uint64 // the position the response's token names
+}
+
+// awaitPresence collects what the viewer is owed and, when that is
+// nothing, waits up to wait for a change that brings something. Every
+// change wakes every waiter at once (a broadcast); a waiter whose viewer
+// has nothing new goes back to waiting. withRooms counts newly joined rooms
+// as news. It reports false when the client went away while it waited.
+func (s *Server) awaitPresence(ctx context.Context, api *apiVersion, viewer *user, since uint64, initial bool, f *eventFilter, wait time.Duration, withRooms bool) (presenceBatch, bool) {
+	var timeUp <-chan time.Time
+	if wait > 0 {
+		t := time.NewTimer(wait)
+		defer t.Stop()
+		timeUp = t.C
+	}
+	for {
+		changed := s.stream.changes() // before looking, so no change slips between
+		mates, rooms := s.audience(api, viewer)
+		events, upTo := s.collect(mates, since, initial)
+		events = filterDeliveries(events, f)
+		if !initial {
+			rooms = slices.DeleteFunc(rooms, func(jr joinedRoom) bool { return jr.joinedAt <= since || jr.joinedAt > upTo })
+		}
+		b := presenceBatch{events: events, rooms: rooms, since: since, upTo: upTo}
+		if initial || len(events) > 0 || (withRooms && len(rooms) > 0) || timeUp == nil {
+			return b, true
+		}
+		select {
+		case <-changed:
+		case <-timeUp:
+			timeUp = nil // one last look, then answer
+		case <-ctx.Done():
+			return b, false
+		}
+	}
+}
+
+// filterDeliveries applies a presence EventFilter: the senders and types
+// it lets through, then its limit, which keeps the latest changes.
+func filterDeliveries(events []delivery, f *eventFilter) []delivery {
+	if f == nil {
+		return events
+	}
+	events = slices.DeleteFunc(events, func(d delivery) bool { return !f.passes(d.u.id) })
+	if f.Limit != nil && len(events) > *f.Limit {
+		events = events[len(events)-*f.Limit:]
+	}
+	return events
+}
+
+// deliveryRoutes are the routes that deliver presence: /sync and filters
+// where rooms decide who sees whom (r0, v3), the event stream where
+// presence lists do (v1).
+func (s *Server) deliveryRoutes(api *apiVersion) []route {
+	get := func(h handlerFunc) operation {
+		return operation{method: http.MethodGet, authenticated: true, handle: h}
+	}
+	switch api.visibility {
+	case visibleBySharedRoom:
+		return []route{
+			newRoute("/sync", get(s.getSync)),
+			newRoute("/user/"+userIDSegment+"/filter", operation{method: http.MethodPost, authenticated: true, handle: s.postFilter}),
+			newRoute("/user/"+userIDSegment+"/filter/"+filterIDSegment, get(s.getFilter)),
+		}
+	case visibleByList:
+		return []route{
+			newRoute("/events", get(s.getEvents)),
+			newRoute("/initialSync", get(s.getInitialSync)),
+		}
+	}
+	return nil
+}
