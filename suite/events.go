@@ -106,7 +106,9 @@ func eventsRequirements(r registrar) {
 		quiet := s.Client().Quiet().As(bob.UserID, bob.Token)
 		longPollWakes(s, fmt.Sprintf("%s's presence changes", alice.UserID),
 			func() { setStatus(s, alice, "unavailable") },
-			func(ctx context.Context, wait time.Duration) *client.Exchange { return quiet.Events(ctx, stream.from, wait) },
+			func(ctx context.Context, wait time.Duration) *client.Exchange {
+				return quiet.Events(ctx, stream.from, wait)
+			},
 			func(ex *client.Exchange) bool {
 				s.Expect(ex).To(match.HaveStatus(http.StatusOK))
 				resp, err := client.DecodeEvents(ex)
@@ -151,4 +153,3 @@ func eventsRequirements(r registrar) {
 		s.Expect(listedUsers(events)).NotTo(gomega.ContainElement(alice.UserID), "GET /initialSync of %s lists %s, whom they do not follow", carol.UserID, alice.UserID)
 	})
 }
-

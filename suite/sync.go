@@ -375,7 +375,9 @@ func syncPrivacy(r registrar) {
 		s.Expect(err).NotTo(gomega.HaveOccurred(), "%s", ex)
 		setStatus(s, alice, "unavailable", "after leaving")
 		stream.holdNone(fmt.Sprintf("%s's /sync to carry no change %s made after %s left", bob.UserID, alice.UserID, bob.UserID),
-			func(e client.SyncPresence) bool { return e.Sender == alice.UserID && isState("unavailable", "after leaving")(e) })
+			func(e client.SyncPresence) bool {
+				return e.Sender == alice.UserID && isState("unavailable", "after leaving")(e)
+			})
 	})
 
 	r.require(Requirement{
