@@ -144,7 +144,7 @@ func storeRefusedFilterLater(s *Server, next http.Handler) http.Handler {
 	var mu sync.Mutex
 	lock, unlock := mu.Lock, mu.Unlock
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		userID, filterID, isFilter := filterPath(r.URL.Path)
+		userID, filterID, isFilter := filterRoute(r.URL.Path)
 		if !isFilter {
 			next.ServeHTTP(w, r)
 			return
@@ -193,9 +193,9 @@ func storeRefusedFilterLater(s *Server, next http.Handler) http.Handler {
 	})
 }
 
-// filterPath reads /user/{userId}/filter[/{filterId}] at the end of a path
+// filterRoute reads /user/{userId}/filter[/{filterId}] at the end of a path
 // under any prefix; the user ID is as it appears, still escaped or not.
-func filterPath(path string) (userID, filterID string, ok bool) {
+func filterRoute(path string) (userID, filterID string, ok bool) {
 	i := strings.LastIndex(path, "/user/")
 	if i < 0 {
 		return "", "", false

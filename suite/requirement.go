@@ -31,7 +31,7 @@ const (
 	// Where clients receive presence: /sync and its filters (r0, v3), the
 	// event stream (v1).
 	EndpointSync   Endpoint = "GET /sync"
-	EndpointFilter Endpoint = "filters: POST /user/{userId}/filter, GET /user/{userId}/filter/{filterId}"
+	EndpointFilter Endpoint = "filters /user/{userId}/filter"
 	EndpointEvents Endpoint = "GET /events, GET /initialSync"
 )
 
