@@ -63,32 +63,51 @@ func eventsRequirements(r registrar) {
 
 	r.require(Requirement{
 		ID: "PRES-EVENTS-03", Level: Must, Endpoint: endpoint, Versions: v1Only, Watches: true,
-		Text:  "GET /events from a token MUST yield only events after it: the change made after the token MUST come, and a change delivered before the token MUST NOT come again (watched over --settle once all is delivered).",
-		Basis: `v1 GET /events from: "The token to stream from"; "To resume polling the events stream, you pass in the new end token as the from parameter".`,
+		Text:  "GET /events from a token MUST yield only events after it: the change made after the token MUST come, no event delivered before (the same event_id) MUST come again, and no older state of the user after their latest (watched over --settle once all is delivered).",
+		Basis: `v1 GET /events from: "The token to stream from"; "To resume polling the events stream, you pass in the new end token as the from parameter"; event_id: "The globally unique event identifier".`,
 	}, func(s *Spec) {
 		alice, bob := s.NewUser(), s.NewUser()
 		changeList(s, bob, client.ListChange{Invite: []string{alice.UserID}})
 		stream, _ := startEvents(s, bob)
-		setStatus(s, alice, "online")
-		stream.await(alice.UserID, "online", func(e client.PresenceEvent) bool { return e.Content.Presence == "online" })
-		setStatus(s, alice, "unavailable")
-		deadline := time.Now().Add(s.Settle())
-		for {
-			events, ex := stream.next(max(time.Until(deadline), 0))
+		delivered := map[string]bool{}
+		fresh := func(events []client.PresenceEvent, ex *client.Exchange) {
 			for _, e := range events {
-				if e.Content.UserID == alice.UserID {
-					s.Expect(e.Content.Presence).To(gomega.Equal("unavailable"), "an event of %s after the token of the change before it\n\n%s", alice.UserID, ex)
+				if e.EventID == "" {
+					continue // the schema check has failed the requirement already
 				}
-			}
-			if e, ok := stream.latest[alice.UserID]; ok && e.Content.Presence == "unavailable" {
-				break
-			}
-			if time.Now().After(deadline) {
-				s.fail(fmt.Sprintf("Expected GET /events of %s to deliver %s's change to unavailable within %s (--settle).\n\n%s", bob.UserID, alice.UserID, s.Settle(), ex))
+				s.Expect(delivered).NotTo(gomega.HaveKey(e.EventID), "an event delivered before the token came again\n\n%s", ex)
+				delivered[e.EventID] = true
 			}
 		}
-		stream.holdNone(fmt.Sprintf("GET /events of %s, from tokens after all of %s's changes, to carry none of them again", bob.UserID, alice.UserID),
-			func(e client.PresenceEvent) bool { return e.Content.UserID == alice.UserID })
+		setStatus(s, alice, "online")
+		deadline := time.Now().Add(s.Settle())
+		for e, ok := stream.latest[alice.UserID]; !ok || e.Content.Presence != "online"; e, ok = stream.latest[alice.UserID] {
+			if time.Now().After(deadline) {
+				s.fail(fmt.Sprintf("Expected GET /events of %s to deliver %s's change to online within %s (--settle).", bob.UserID, alice.UserID, s.Settle()))
+			}
+			fresh(stream.next(max(time.Until(deadline), 0)))
+		}
+		setStatus(s, alice, "unavailable")
+		deadline = time.Now().Add(s.Settle())
+		for e, ok := stream.latest[alice.UserID]; !ok || e.Content.Presence != "unavailable"; e, ok = stream.latest[alice.UserID] {
+			if time.Now().After(deadline) {
+				s.fail(fmt.Sprintf("Expected GET /events of %s to deliver %s's change to unavailable within %s (--settle).", bob.UserID, alice.UserID, s.Settle()))
+			}
+			fresh(stream.next(max(time.Until(deadline), 0)))
+		}
+		hold(s, fmt.Sprintf("GET /events of %s to bring no event again, and no state of %s older than unavailable", bob.UserID, alice.UserID), func(left time.Duration) string {
+			events, ex := stream.next(left)
+			for _, e := range events {
+				if delivered[e.EventID] {
+					return fmt.Sprintf("the event %s came again.\n\n%s", e.EventID, ex)
+				}
+				delivered[e.EventID] = true
+				if e.Content.UserID == alice.UserID && e.Content.Presence != "unavailable" {
+					return fmt.Sprintf("an event shows %s %s after their latest change.\n\n%s", alice.UserID, e.Content.Presence, ex)
+				}
+			}
+			return ""
+		})
 	})
 
 	r.require(Requirement{
