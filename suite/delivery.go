@@ -58,15 +58,15 @@ func (st *syncStream) next(timeout time.Duration) ([]client.SyncPresence, *clien
 // at most the settle window; a long-poll waits no longer than the window.
 func (st *syncStream) await(sender, what string, want func(client.SyncPresence) bool) client.SyncPresence {
 	deadline := time.Now().Add(st.s.Settle())
-	for {
+	for read := false; ; read = true {
 		if e, ok := st.latest[sender]; ok && want(e) {
 			return e
 		}
 		left := time.Until(deadline)
-		if left <= 0 {
+		if left <= 0 && read {
 			break
 		}
-		st.next(left)
+		st.next(max(left, 0))
 	}
 	last := "no m.presence event of theirs"
 	if e, ok := st.latest[sender]; ok {
@@ -129,6 +129,8 @@ type eventStream struct {
 	viewer *client.Session
 	from   string
 	latest map[string]client.PresenceEvent
+	// seen, when set, sees every read's presence events before they count.
+	seen func(events []client.PresenceEvent, ex *client.Exchange)
 }
 
 // startEvents makes viewer's initial sync and starts the stream at its end.
@@ -154,6 +156,9 @@ func (st *eventStream) next(timeout time.Duration) ([]client.PresenceEvent, *cli
 	st.s.Expect(err).NotTo(gomega.HaveOccurred(), "decoding /events\n\n%s", ex)
 	events, err := client.V1PresenceEvents(resp.Chunk)
 	st.s.Expect(err).NotTo(gomega.HaveOccurred(), "decoding the chunk of /events\n\n%s", ex)
+	if st.seen != nil {
+		st.seen(events, ex)
+	}
 	for _, e := range events {
 		st.latest[e.Content.UserID] = e
 	}
@@ -165,15 +170,15 @@ func (st *eventStream) next(timeout time.Duration) ([]client.PresenceEvent, *cli
 // satisfies want, for at most the settle window.
 func (st *eventStream) await(userID, what string, want func(client.PresenceEvent) bool) client.PresenceEvent {
 	deadline := time.Now().Add(st.s.Settle())
-	for {
+	for read := false; ; read = true {
 		if e, ok := st.latest[userID]; ok && want(e) {
 			return e
 		}
 		left := time.Until(deadline)
-		if left <= 0 {
+		if left <= 0 && read {
 			break
 		}
-		st.next(left)
+		st.next(max(left, 0))
 	}
 	last := "no m.presence event of theirs"
 	if e, ok := st.latest[userID]; ok {
