@@ -14,14 +14,15 @@ func (s *Server) getWhoami(w http.ResponseWriter, r *http.Request, c call) {
 	writeJSON(w, http.StatusOK, append(buf, '}'))
 }
 
-// postLogout serves POST /logout: the token that made the request stops
-// working before the answer goes out. A body, which the spec does not
+// postLogout serves POST /logout: the token that made the request, and its
+// device, are gone before the answer goes out; a token another login on
+// the same device ID got goes with them. A body, which the spec does not
 // define, may be left out or be an object, as for join and leave.
 func (s *Server) postLogout(w http.ResponseWriter, r *http.Request, c call) {
 	if _, ok := decodeBody(s, w, r, decodeOptionalObject); !ok {
 		return
 	}
-	s.revokeToken(c.sess)
+	s.revokeDevice(c.sess)
 	writeJSON(w, http.StatusOK, emptyObject)
 }
 

@@ -180,3 +180,29 @@ func TestLogoutAllWhileBusy(t *testing.T) {
 		expectError(t, h.as(tok, "GET", v3Prefix+"/account/whoami", ""), http.StatusUnauthorized, "M_UNKNOWN_TOKEN")
 	}
 }
+
+// Logging in again on a known device ID keeps the device's earlier token
+// (the spec lets a server end it, or not); a logout deletes the device,
+// and with it every token on it.
+func TestLogoutDeletesTheDevice(t *testing.T) {
+	for _, prefix := range laterPrefixes {
+		h := newHarness(t)
+		a := h.register("alice")
+		first := h.login(prefix, a, "PHONE")
+		second := h.login(prefix, a, "PHONE")
+		laptop := h.login(prefix, a, "LAPTOP")
+		mustOK(t, h.as(first.AccessToken, "GET", prefix+"/account/whoami", ""))
+		mustOK(t, h.as(second.AccessToken, "POST", prefix+"/logout", ""))
+		for _, tok := range []string{first.AccessToken, second.AccessToken} {
+			expectError(t, h.as(tok, "GET", prefix+"/account/whoami", ""), http.StatusUnauthorized, "M_UNKNOWN_TOKEN")
+		}
+		for _, tok := range []string{laptop.AccessToken, a.AccessToken} {
+			mustOK(t, h.as(tok, "GET", prefix+"/account/whoami", ""))
+		}
+		// The device ID is free to log in on again.
+		again := h.login(prefix, a, "PHONE")
+		if got := h.whoami(prefix, again.AccessToken); got.DeviceID != "PHONE" {
+			t.Errorf("%s: after logging PHONE out and in: %+v", prefix, got)
+		}
+	}
+}

@@ -41,22 +41,27 @@ func (s *Server) issueDeviceToken(u *user, deviceID string) string {
 	key := tokenKey(sha256.Sum256([]byte(token)))
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	s.tokens.Store(key, &session{token: []byte(token), user: u, deviceID: deviceID})
+	sess := &session{token: []byte(token), user: u, deviceID: deviceID}
+	s.tokens.Store(key, sess)
 	if u.tokens == nil {
-		u.tokens = make(map[tokenKey]bool)
+		u.tokens = make(map[tokenKey]*session)
 	}
-	u.tokens[key] = true
+	u.tokens[key] = sess
 	return token
 }
 
-// revokeToken makes one token stop working at once.
-func (s *Server) revokeToken(sess *session) {
-	key := tokenKey(sha256.Sum256(sess.token))
+// revokeDevice deletes the device of sess: its token, and any other token
+// a login on the same device ID issued, stop working at once.
+func (s *Server) revokeDevice(sess *session) {
 	u := sess.user
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	s.tokens.Delete(key)
-	delete(u.tokens, key)
+	for key, other := range u.tokens {
+		if other.deviceID == sess.deviceID {
+			s.tokens.Delete(key)
+			delete(u.tokens, key)
+		}
+	}
 }
 
 // revokeAllTokens makes every token of u stop working at once.

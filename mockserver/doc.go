@@ -3,8 +3,10 @@
 // the presence operations, held in memory and served by an http.Handler.
 // It serves the API as v1, r0 and v3 at once, each under its own prefix
 // with its own rules, over one store; for r0 and v3 it adds the least of
-// the room API that their visibility rule needs. /_matrix/client/versions
-// and shared-secret admin registration round it off.
+// the room API that their visibility rule needs, and the calls a client
+// makes at start (capabilities, whoami, push rules, profile, joined rooms,
+// logout, username availability). /_matrix/client/versions, CORS
+// preflights on any path and shared-secret admin registration round it off.
 //
 // It is strict where the spec is explicit and, where the spec is silent,
 // makes the choice a careful homeserver makes; the README lists every such

@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 )
@@ -15,24 +17,26 @@ import (
 // the hot path, so they are decoded with encoding/json. Members a filter
 // does not define are ignored, as Matrix bodies go; every member it does
 // define must have its type, and the values the spec bounds are checked.
+// Member names match exactly: encoding/json alone would also take
+// "Presence" for "presence", which JSON and Matrix do not.
 
 // syncFilter is a Filter (sync_filter.yaml). The mock applies presence and
 // checks the rest for shape only: it has no events to filter there.
 type syncFilter struct {
-	EventFields []string     `json:"event_fields"`
-	EventFormat *string      `json:"event_format"`
-	Presence    *eventFilter `json:"presence"`
-	AccountData *eventFilter `json:"account_data"`
-	Room        *roomFilter  `json:"room"`
+	EventFields stringList
+	EventFormat *string
+	Presence    *eventFilter
+	AccountData *eventFilter
+	Room        *roomFilter
 }
 
 // eventFilter is an EventFilter (event_filter.yaml).
 type eventFilter struct {
-	Limit      *int     `json:"limit"`
-	NotSenders []string `json:"not_senders"`
-	NotTypes   []string `json:"not_types"`
-	Senders    []string `json:"senders"`
-	Types      []string `json:"types"`
+	Limit      *int
+	NotSenders stringList
+	NotTypes   stringList
+	Senders    stringList
+	Types      stringList
 	// present records which lists were given: an empty list filters
 	// everything out, an absent one nothing.
 	present filterLists
@@ -41,46 +45,125 @@ type eventFilter struct {
 type filterLists struct{ senders, types bool }
 
 type roomFilter struct {
-	NotRooms     []string         `json:"not_rooms"`
-	Rooms        []string         `json:"rooms"`
-	IncludeLeave *bool            `json:"include_leave"`
-	Ephemeral    *roomEventFilter `json:"ephemeral"`
-	State        *roomEventFilter `json:"state"`
-	Timeline     *roomEventFilter `json:"timeline"`
-	AccountData  *roomEventFilter `json:"account_data"`
+	NotRooms     stringList
+	Rooms        stringList
+	IncludeLeave *bool
+	Ephemeral    *roomEventFilter
+	State        *roomEventFilter
+	Timeline     *roomEventFilter
+	AccountData  *roomEventFilter
 }
 
-// roomEventFilter is a RoomEventFilter: an EventFilter's members, spelled
-// out rather than embedded so that eventFilter's UnmarshalJSON does not
-// take over, with room and lazy-loading members.
+// roomEventFilter is a RoomEventFilter: an EventFilter with room and
+// lazy-loading members.
 type roomEventFilter struct {
-	Limit                   *int     `json:"limit"`
-	NotSenders              []string `json:"not_senders"`
-	NotTypes                []string `json:"not_types"`
-	Senders                 []string `json:"senders"`
-	Types                   []string `json:"types"`
-	NotRooms                []string `json:"not_rooms"`
-	Rooms                   []string `json:"rooms"`
-	ContainsURL             *bool    `json:"contains_url"`
-	LazyLoadMembers         *bool    `json:"lazy_load_members"`
-	IncludeRedundantMembers *bool    `json:"include_redundant_members"`
+	eventFilter
+	NotRooms                stringList
+	Rooms                   stringList
+	ContainsURL             *bool
+	LazyLoadMembers         *bool
+	IncludeRedundantMembers *bool
 }
 
-// UnmarshalJSON notes which lists the object gives, beside decoding them.
+func (f *syncFilter) UnmarshalJSON(data []byte) error {
+	_, err := decodeMembers(data, map[string]any{
+		"event_fields": &f.EventFields, "event_format": &f.EventFormat,
+		"presence": &f.Presence, "account_data": &f.AccountData, "room": &f.Room,
+	})
+	return err
+}
+
 func (f *eventFilter) UnmarshalJSON(data []byte) error {
-	type plain eventFilter // without this method
-	var p plain
-	if err := json.Unmarshal(data, &p); err != nil {
+	members, err := decodeMembers(data, f.fields())
+	f.present = filterLists{senders: given(members["senders"]), types: given(members["types"])}
+	return err
+}
+
+func (f *eventFilter) fields() map[string]any {
+	return map[string]any{
+		"limit": &f.Limit, "not_senders": &f.NotSenders, "not_types": &f.NotTypes,
+		"senders": &f.Senders, "types": &f.Types,
+	}
+}
+
+func (f *roomFilter) UnmarshalJSON(data []byte) error {
+	_, err := decodeMembers(data, map[string]any{
+		"not_rooms": &f.NotRooms, "rooms": &f.Rooms, "include_leave": &f.IncludeLeave,
+		"ephemeral": &f.Ephemeral, "state": &f.State, "timeline": &f.Timeline, "account_data": &f.AccountData,
+	})
+	return err
+}
+
+func (f *roomEventFilter) UnmarshalJSON(data []byte) error {
+	fields := f.eventFilter.fields()
+	fields["not_rooms"], fields["rooms"] = &f.NotRooms, &f.Rooms
+	fields["contains_url"], fields["lazy_load_members"], fields["include_redundant_members"] = &f.ContainsURL, &f.LazyLoadMembers, &f.IncludeRedundantMembers
+	members, err := decodeMembers(data, fields)
+	f.present = filterLists{senders: given(members["senders"]), types: given(members["types"])}
+	return err
+}
+
+// stringList is a list of strings that may not hold null.
+type stringList []string
+
+func (l *stringList) UnmarshalJSON(data []byte) error {
+	if string(data) == "null" {
+		return nil
+	}
+	var items []*string
+	if err := json.Unmarshal(data, &items); err != nil {
 		return err
 	}
-	var members map[string]json.RawMessage
-	json.Unmarshal(data, &members) // an object: the decode above said so
-	*f = eventFilter(p)
-	f.present = filterLists{
-		senders: given(members["senders"]),
-		types:   given(members["types"]),
+	out := make([]string, len(items))
+	for i, item := range items {
+		if item == nil {
+			return &memberError{path: strconv.Itoa(i), problem: "must be a string, not null"}
+		}
+		out[i] = *item
 	}
+	*l = out
 	return nil
+}
+
+// A memberError says where in a filter a value is wrong.
+type memberError struct {
+	path    string
+	problem string
+}
+
+func (e *memberError) Error() string { return e.path + ": " + e.problem }
+
+// decodeMembers decodes an object's members into the fields named exactly
+// so, in name order so that the first error is always the same one, and
+// returns the members as given.
+func decodeMembers(data []byte, fields map[string]any) (map[string]json.RawMessage, error) {
+	var members map[string]json.RawMessage
+	if err := json.Unmarshal(data, &members); err != nil {
+		if te, ok := errors.AsType[*json.UnmarshalTypeError](err); ok {
+			return nil, &memberError{problem: "must be an object, not a JSON " + te.Value}
+		}
+		return nil, err
+	}
+	if members == nil { // null: the member is absent
+		return nil, nil
+	}
+	for _, name := range slices.Sorted(maps.Keys(members)) {
+		target, ok := fields[name]
+		if !ok {
+			continue
+		}
+		err := json.Unmarshal(members[name], target)
+		if me, ok := errors.AsType[*memberError](err); ok {
+			return members, &memberError{path: strings.TrimSuffix(name+"."+me.path, "."), problem: me.problem}
+		}
+		if te, ok := errors.AsType[*json.UnmarshalTypeError](err); ok {
+			return members, &memberError{path: name, problem: "must be " + jsonKind(te.Type.Kind().String()) + ", not a JSON " + te.Value}
+		}
+		if err != nil {
+			return members, &memberError{path: name, problem: err.Error()}
+		}
+	}
+	return members, nil
 }
 
 // given tells a member that is there from one that is absent or null.
@@ -97,10 +180,7 @@ func decodeFilter(data []byte, where string) (*syncFilter, *apiError) {
 		return nil, badJSON(where + " must be a JSON object")
 	}
 	var f syncFilter
-	if err := json.Unmarshal(data, &f); err != nil {
-		if te, ok := errors.AsType[*json.UnmarshalTypeError](err); ok {
-			return nil, badJSON(fmt.Sprintf("%s: %s must be %s, not a JSON %s", where, te.Field, jsonKind(te.Type.Kind().String()), te.Value))
-		}
+	if err := f.UnmarshalJSON(data); err != nil {
 		return nil, badJSON(where + ": " + err.Error())
 	}
 	if f.EventFormat != nil && *f.EventFormat != "client" && *f.EventFormat != "federation" {
@@ -111,15 +191,12 @@ func decodeFilter(data []byte, where string) (*syncFilter, *apiError) {
 		f    *eventFilter
 	}{{"presence", f.Presence}, {"account_data", f.AccountData}}
 	if f.Room != nil {
-		for _, rf := range []struct {
-			name string
-			f    *roomEventFilter
-		}{{"room.ephemeral", f.Room.Ephemeral}, {"room.state", f.Room.State}, {"room.timeline", f.Room.Timeline}, {"room.account_data", f.Room.AccountData}} {
-			if rf.f != nil {
+		for name, rf := range map[string]*roomEventFilter{"room.ephemeral": f.Room.Ephemeral, "room.state": f.Room.State, "room.timeline": f.Room.Timeline, "room.account_data": f.Room.AccountData} {
+			if rf != nil {
 				limits = append(limits, struct {
 					name string
 					f    *eventFilter
-				}{rf.name, &eventFilter{Limit: rf.f.Limit}})
+				}{name, &rf.eventFilter})
 			}
 		}
 	}
@@ -142,7 +219,7 @@ func jsonKind(kind string) string {
 		return "a boolean"
 	case strings.HasPrefix(kind, "int"):
 		return "an integer"
-	case kind == "struct", kind == "ptr":
+	case kind == "struct", kind == "ptr", kind == "map":
 		return "an object"
 	}
 	return "of another type"

@@ -8,7 +8,9 @@ import (
 	"testing"
 )
 
-func filterPath(prefix, userID string) string { return prefix + "/user/" + url.PathEscape(userID) + "/filter" }
+func filterPath(prefix, userID string) string {
+	return prefix + "/user/" + url.PathEscape(userID) + "/filter"
+}
 
 // storedFilters counts the filters on the server, everyone's.
 func (h *harness) storedFilters() int {

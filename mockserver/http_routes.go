@@ -134,8 +134,9 @@ func (s *Server) routes(api *apiVersion) []route {
 
 // hasStartupCalls reports whether the version mounts the calls a client
 // makes at start (capabilities, whoami, push rules, profile, joined rooms,
-// logout, username availability): r0 and v3 clients make them, v1 clients
-// made none of them.
+// logout, username availability): r0 and v3 clients make them. v1 stays
+// the 2015 presence API the seed describes; its clients began with
+// /initialSync.
 func (v *apiVersion) hasStartupCalls() bool { return v.registration == registerInteractive }
 
 // startupRoutes are the routes of the calls a client makes at start.

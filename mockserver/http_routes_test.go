@@ -215,7 +215,7 @@ func TestPreflightOnAnyPath(t *testing.T) {
 	for _, path := range []string{
 		"/",
 		"/nowhere",
-		"/_matrix/client/v3/sync",
+		"/_matrix/client/v3/keys/changes",
 		"/_matrix/client/v3/rooms/!a:localhost/send/m.room.message/1",
 		"/_matrix/media/v3/config",
 		v1Prefix + "/a/b/c/d/e/f/g/h/i/j/k",

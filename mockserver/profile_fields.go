@@ -45,15 +45,11 @@ var (
 
 var errNoProfile = errorf(http.StatusNotFound, "M_NOT_FOUND", "there is no such user on this server")
 
-// profileOwner returns the local user the path names, or nil. A user of
-// another server is as unknown as one who never was: the mock federates
-// with nobody.
-func (s *Server) profileOwner(c call) *user { return s.userByID(c.userID) }
-
 // getProfile serves GET /profile/{userId}: every field that is set. It
-// needs no token, as the spec has it.
+// needs no token, as the spec has it. A user of another server is as
+// unknown as one who never was: the mock federates with nobody.
 func (s *Server) getProfile(w http.ResponseWriter, r *http.Request, c call) {
-	u := s.profileOwner(c)
+	u := s.userByID(c.userID)
 	if u == nil {
 		writeError(w, errNoProfile)
 		return
@@ -77,7 +73,7 @@ func (s *Server) getProfile(w http.ResponseWriter, r *http.Request, c call) {
 // the one field, or 404 when the user or the value is not there.
 func (s *Server) getProfileField(f profileField) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request, c call) {
-		u := s.profileOwner(c)
+		u := s.userByID(c.userID)
 		if u == nil {
 			writeError(w, errNoProfile)
 			return

@@ -37,7 +37,10 @@ func TestCapabilities(t *testing.T) {
 		expectError(t, h.as(a.AccessToken, "POST", prefix+"/account/password", `{}`), http.StatusNotFound, "M_UNRECOGNIZED")
 		mustOK(t, h.as(a.AccessToken, "PUT", profilePath(prefix, a.UserID)+"/displayname", `{"displayname":"A"}`))
 		mustOK(t, h.as(a.AccessToken, "PUT", profilePath(prefix, a.UserID)+"/avatar_url", `{"avatar_url":"mxc://localhost/a"}`))
+		before := h.world()
 		expectError(t, h.request("GET", prefix+"/capabilities", "", nil), http.StatusUnauthorized, "M_MISSING_TOKEN")
+		expectError(t, h.as(a.AccessToken, "PUT", prefix+"/capabilities", "{}"), http.StatusMethodNotAllowed, "M_UNRECOGNIZED")
+		h.unchanged(prefix+" capabilities refused", before)
 	}
 }
 
@@ -71,7 +74,10 @@ func TestPushRules(t *testing.T) {
 			t.Fatal(err)
 		}
 		checkRuleset("/pushrules/global/", global)
+		before := h.world()
 		expectError(t, h.request("GET", prefix+"/pushrules/", "", nil), http.StatusUnauthorized, "M_MISSING_TOKEN")
+		expectError(t, h.as("nope", "GET", prefix+"/pushrules/global/", ""), http.StatusUnauthorized, "M_UNKNOWN_TOKEN")
+		h.unchanged(prefix+" push rules refused", before)
 		// Only the paths the spec names, with their slash.
 		for _, path := range []string{"/pushrules", "/pushrules/global", "/pushrules/device/"} {
 			expectError(t, h.as(a.AccessToken, "GET", prefix+path, ""), http.StatusNotFound, "M_UNRECOGNIZED")

@@ -21,11 +21,11 @@ type user struct {
 
 	mu sync.Mutex
 	presenceState
-	streamState                   // where the last change stands in the sync stream
-	list        []*user           // the presence list, in invite order
-	listed      map[*user]bool    // the same users, for lookups; nil until the first invite
-	joinedRooms map[*room]bool    // nil until the first join
-	tokens      map[tokenKey]bool // the user's live access tokens; nil until the first
+	streamState                       // where the last change stands in the sync stream
+	list        []*user               // the presence list, in invite order
+	listed      map[*user]bool        // the same users, for lookups; nil until the first invite
+	joinedRooms map[*room]bool        // nil until the first join
+	tokens      map[tokenKey]*session // the user's live access tokens; nil until the first
 	profile     profile
 	bucket      tokenBucket // rate limiting
 }

@@ -96,44 +96,177 @@ type delivery struct {
 	at        uint64 // what puts it in this response: changedAt, or a join
 }
 
-// collect gathers the presence the viewer is owed: every mate's, for an
-// initial sync; for an incremental one, each mate whose presence changed,
-// or who became a mate, after since. Everything it returns took a position
-// no later than upTo, the position the response's token names, and each
-// user appears once, with the state they are in now.
-func (s *Server) collect(mates []mate, since uint64, initial bool) (out []delivery, upTo uint64) {
+// collect gathers what the viewer is owed: for an initial sync every
+// mate's presence and every joined room; for an incremental one each mate
+// whose presence changed, or who became a mate, after since, and the rooms
+// joined after it. Everything it returns took a position no later than
+// upTo, the position the response's token names, and each user appears
+// once, with the state they are in now, in stream order.
+func (s *Server) collect(api *apiVersion, viewer *user, since uint64, initial bool) (out []delivery, rooms []joinedRoom, upTo uint64) {
+	if !initial {
+		if entries, upTo, ok := s.stream.since(since); ok {
+			return s.collectFromLog(api, viewer, since, entries, upTo)
+		}
+	}
+	mates, rooms := s.audience(api, viewer)
+	out, upTo = s.collectFromMates(mates, since, initial)
+	if !initial {
+		rooms = slices.DeleteFunc(rooms, func(jr joinedRoom) bool { return jr.joinedAt <= since || jr.joinedAt > upTo })
+	}
+	return out, rooms, upTo
+}
+
+// collectFromMates walks every mate: for initial syncs, and for tokens
+// older than the log.
+func (s *Server) collectFromMates(mates []mate, since uint64, initial bool) (out []delivery, upTo uint64) {
 	upTo = s.stream.current()
-	now := s.clock()
 	out = make([]delivery, 0, len(mates))
 	for _, m := range mates {
-		m.u.mu.Lock()
-		d := delivery{u: m.u, state: m.u.presenceState, changedAt: m.u.changedAt}
-		d.at = d.changedAt
-		changedTime := m.u.changedTime
-		m.u.mu.Unlock()
-		if initial {
-			out = append(out, d)
-			continue
+		d, changedTime := readDelivery(m.u)
+		if !initial {
+			d.at = max(d.changedAt, m.sharedFrom)
+			if d.at <= since {
+				continue
+			}
 		}
-		news := max(d.changedAt, m.sharedFrom)
-		if news <= since {
-			continue
-		}
-		if s.delivery.lag > 0 && d.changedAt > since && now.Sub(changedTime) < s.delivery.lag {
-			// Not yet: the token stops short of it, so the next sync
-			// brings it.
-			upTo = min(upTo, d.changedAt-1)
-			continue
-		}
-		d.at = news
 		out = append(out, d)
+		upTo = s.holdBackYoung(d, changedTime, since, upTo)
 	}
+	return s.settle(out, upTo, initial)
+}
+
+// collectFromLog looks at the log entries after since alone.
+func (s *Server) collectFromLog(api *apiVersion, viewer *user, since uint64, entries []streamEntry, upTo uint64) ([]delivery, []joinedRoom, uint64) {
+	var extra map[*user]bool
+	if s.delivery.widen != nil {
+		extra = map[*user]bool{}
+		for _, m := range s.delivery.widen(s, api, viewer, nil) {
+			extra[m.u] = true
+		}
+	}
+	seen := map[*user]bool{}
+	visible := func(u *user) bool {
+		v, known := seen[u]
+		if !known {
+			switch {
+			case u == viewer, extra[u]:
+				v = true
+			case api.visibility == visibleByList:
+				v = viewer.lists(u)
+			case api.visibility == visibleBySharedRoom:
+				v = viewer.sharesRoomWith(u)
+			}
+			seen[u] = v
+		}
+		return v
+	}
+	news := map[*user]uint64{} // the latest position that makes each user news
+	roomsAt := map[*room]uint64{}
+	for _, e := range entries {
+		if e.pos > upTo {
+			break
+		}
+		switch {
+		case e.rm == nil:
+			if visible(e.u) {
+				news[e.u] = max(news[e.u], e.pos)
+			}
+		case api.visibility != visibleBySharedRoom:
+			// joins decide nothing where presence lists do
+		case e.u == viewer:
+			// A room the viewer joined: its members are news, unless
+			// they shared another room already.
+			var members []*user
+			e.rm.mu.Lock()
+			if e.rm.members[viewer] == joined && e.rm.joinedAt[viewer] == e.pos {
+				roomsAt[e.rm] = e.pos
+				for u, m := range e.rm.members {
+					if m == joined && u != viewer {
+						members = append(members, u)
+					}
+				}
+			}
+			e.rm.mu.Unlock()
+			for _, u := range members {
+				if from, ok := s.sharedSince(viewer, u); ok && from > since {
+					news[u] = max(news[u], from)
+				}
+			}
+		default:
+			// Someone joined a room of the viewer's: news, likewise.
+			if from, ok := s.sharedSince(viewer, e.u); ok && from > since {
+				news[e.u] = max(news[e.u], from)
+			}
+		}
+	}
+	out := make([]delivery, 0, len(news))
+	for u, at := range news {
+		d, changedTime := readDelivery(u)
+		d.at = max(at, d.changedAt)
+		out = append(out, d)
+		upTo = s.holdBackYoung(d, changedTime, since, upTo)
+	}
+	var rooms []joinedRoom
+	for rm, at := range roomsAt {
+		if at <= upTo {
+			rooms = append(rooms, joinedRoom{id: rm.id, joinedAt: at})
+		}
+	}
+	out, upTo = s.settle(out, upTo, false)
+	return out, rooms, upTo
+}
+
+// sharedSince is the position from which viewer and u have shared a
+// joined room, as roomMates reckons it, and whether they share one now.
+func (s *Server) sharedSince(viewer, u *user) (uint64, bool) {
+	viewer.mu.Lock()
+	mine := make([]*room, 0, len(viewer.joinedRooms))
+	for rm := range viewer.joinedRooms {
+		mine = append(mine, rm)
+	}
+	viewer.mu.Unlock()
+	var from uint64
+	shared := false
+	for _, rm := range mine {
+		rm.mu.Lock()
+		if rm.members[viewer] == joined && rm.members[u] == joined {
+			f := max(rm.joinedAt[viewer], rm.joinedAt[u])
+			if !shared || f < from {
+				from = f
+			}
+			shared = true
+		}
+		rm.mu.Unlock()
+	}
+	return from, shared
+}
+
+// readDelivery reads a user's presence and where it stands, under the
+// user's lock.
+func readDelivery(u *user) (delivery, time.Time) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	d := delivery{u: u, state: u.presenceState, changedAt: u.changedAt}
+	d.at = d.changedAt
+	return d, u.changedTime
+}
+
+// holdBackYoung stops the token short of a change that is too young to
+// show yet, when delivery lags: the next sync brings it.
+func (s *Server) holdBackYoung(d delivery, changedTime time.Time, since, upTo uint64) uint64 {
+	if s.delivery.lag > 0 && d.changedAt > since && s.clock().Sub(changedTime) < s.delivery.lag {
+		return min(upTo, d.changedAt-1)
+	}
+	return upTo
+}
+
+// settle drops, from an incremental sync, what comes after upTo (the next
+// token brings it), and puts the rest in stream order: the latest change
+// last.
+func (s *Server) settle(out []delivery, upTo uint64, initial bool) ([]delivery, uint64) {
 	if !initial {
-		// A change after upTo comes with the next token instead: this one
-		// must not pass over it.
 		out = slices.DeleteFunc(out, func(d delivery) bool { return d.at > upTo })
 	}
-	// Stream order: the latest change last.
 	slices.SortFunc(out, func(a, b delivery) int {
 		return cmp.Or(cmp.Compare(a.at, b.at), cmp.Compare(a.u.id, b.u.id))
 	})

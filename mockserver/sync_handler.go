@@ -166,23 +166,22 @@ func (s *Server) awaitPresence(ctx context.Context, api *apiVersion, viewer *use
 	}
 	for {
 		changed := s.stream.changes() // before looking, so no change slips between
-		mates, rooms := s.audience(api, viewer)
-		events, upTo := s.collect(mates, since, initial)
+		events, rooms, upTo := s.collect(api, viewer, since, initial)
 		events = filterDeliveries(events, f)
-		if !initial {
-			rooms = slices.DeleteFunc(rooms, func(jr joinedRoom) bool { return jr.joinedAt <= since || jr.joinedAt > upTo })
-		}
 		b := presenceBatch{events: events, rooms: rooms, since: since, upTo: upTo}
 		if initial || len(events) > 0 || (withRooms && len(rooms) > 0) || timeUp == nil {
 			return b, true
 		}
+		s.stream.waiting.Add(1)
 		select {
 		case <-changed:
 		case <-timeUp:
 			timeUp = nil // one last look, then answer
 		case <-ctx.Done():
+			s.stream.waiting.Add(-1)
 			return b, false
 		}
+		s.stream.waiting.Add(-1)
 	}
 }
 

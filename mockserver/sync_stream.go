@@ -1,7 +1,9 @@
 package mockserver
 
 import (
+	"cmp"
 	"crypto/rand"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -14,28 +16,72 @@ import (
 // the user (or room) remembers it. A sync token names a position; an
 // incremental sync delivers what took a position after its token and no
 // later than the position it answers with, which becomes the next token.
-// Nothing is logged: the latest change of each user is all a client is
-// owed, so a sync walks the users it may see, not a history.
+//
+// The recent positions are also kept in a log, so that a long-poll woken
+// by one change looks at that change alone rather than at every user it
+// may see: a thousand waiters in a room of a thousand then cost a thousand
+// small looks, not a million. A token older than the log falls back to
+// walking the users, which the latest change of each is enough for.
 
-// presenceStream is the counter and the broadcast that wakes waiting
-// long-polls.
+// presenceStream is the counter, the log and the broadcast that wakes
+// waiting long-polls.
 type presenceStream struct {
-	pos atomic.Uint64 // the last position taken
+	pos     atomic.Uint64 // the last position taken; moves only under mu
+	waiting atomic.Int64  // long-polls waiting for a change now
 	// tag is this server's mark in every token it issues, so that a token
 	// from another server (or an earlier run of this one) is not taken for
 	// a position of this one.
 	tag string
 
-	mu      sync.Mutex
+	mu      sync.RWMutex
+	log     []streamEntry // positions after floor, in order
+	floor   uint64        // the log holds every position after this one
 	changed chan struct{} // closed, and replaced, at each change
 }
+
+// A streamEntry is what took a position: a user's presence change, or
+// a user's join of a room (rm set).
+type streamEntry struct {
+	pos uint64
+	u   *user
+	rm  *room
+}
+
+// maxLogEntries bounds the log; past it, the older half goes.
+const maxLogEntries = 1 << 16
 
 func newPresenceStream() *presenceStream {
 	return &presenceStream{tag: strings.ToLower(rand.Text()[:8]), changed: make(chan struct{})}
 }
 
-// advance takes the next position.
-func (st *presenceStream) advance() uint64 { return st.pos.Add(1) }
+// record takes the next position for what happened. The counter moves and
+// the log grows in one step, so that whoever reads a position finds every
+// entry up to it.
+func (st *presenceStream) record(u *user, rm *room) uint64 {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	pos := st.pos.Add(1)
+	if len(st.log) >= maxLogEntries {
+		half := len(st.log) / 2
+		st.floor = st.log[half-1].pos
+		st.log = append(st.log[:0:0], st.log[half:]...)
+	}
+	st.log = append(st.log, streamEntry{pos: pos, u: u, rm: rm})
+	return pos
+}
+
+// since returns the entries after a position up to the current one, and
+// that position; ok is false when the log no longer reaches back so far.
+func (st *presenceStream) since(pos uint64) (entries []streamEntry, upTo uint64, ok bool) {
+	st.mu.RLock()
+	defer st.mu.RUnlock()
+	upTo = st.pos.Load()
+	if pos < st.floor {
+		return nil, upTo, false
+	}
+	i, _ := slices.BinarySearchFunc(st.log, pos+1, func(e streamEntry, p uint64) int { return cmp.Compare(e.pos, p) })
+	return st.log[i:], upTo, true
+}
 
 // current is the last position taken.
 func (st *presenceStream) current() uint64 { return st.pos.Load() }
@@ -44,8 +90,8 @@ func (st *presenceStream) current() uint64 { return st.pos.Load() }
 // takes it before it looks at the state, so that a change in between still
 // wakes it.
 func (st *presenceStream) changes() <-chan struct{} {
-	st.mu.Lock()
-	defer st.mu.Unlock()
+	st.mu.RLock()
+	defer st.mu.RUnlock()
 	return st.changed
 }
 
@@ -89,7 +135,7 @@ type streamState struct {
 // position under the lock means a sync that read the counter after it
 // also reads the new state.
 func (s *Server) presenceChangedLocked(u *user) {
-	u.changedAt = s.stream.advance()
+	u.changedAt = s.stream.record(u, nil)
 	u.changedTime = s.clock()
 }
 
@@ -110,5 +156,5 @@ func (s *Server) joinedLocked(rm *room, u *user) {
 	if rm.joinedAt == nil {
 		rm.joinedAt = make(map[*user]uint64)
 	}
-	rm.joinedAt[u] = s.stream.advance()
+	rm.joinedAt[u] = s.stream.record(u, rm)
 }
