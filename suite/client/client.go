@@ -183,20 +183,13 @@ func (c *Client) check(ex *Exchange) {
 	if ex.Operation == (Operation{}) || ex.Err != nil {
 		return
 	}
-	if ex.Operation.Method != ex.Request.Method {
+	op := c.api.operation(ex.Operation)
+	if op == nil || op.Method != ex.Request.Method {
 		return
 	}
-	var err error
-	if op := c.api.operation(ex.Operation); op != nil {
-		err = op.ValidateResponse(ex.Response.Status, ex.Response.Body)
-		if errors.As(err, &ex.Undocumented) {
-			return
-		}
-	}
-	// Events are checked against the m.presence event schema whether or not
-	// a document describes the operation.
-	if err == nil && ex.Response.Status == http.StatusOK {
-		err = checkPresenceEvents(c.api, ex.Operation, ex.Response.Body)
+	err := op.ValidateResponse(ex.Response.Status, ex.Response.Body)
+	if errors.As(err, &ex.Undocumented) {
+		return
 	}
 	if err != nil {
 		ex.SchemaErr = err
