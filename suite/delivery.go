@@ -40,7 +40,7 @@ func startSync(s *Spec, viewer *client.Session, params client.SyncParams) *syncS
 // returns the presence events it carried.
 func (st *syncStream) next(timeout time.Duration) ([]client.SyncPresence, *client.Exchange) {
 	p := st.params
-	p.Timeout = timeout
+	p.Timeout = st.s.longPollWait(timeout)
 	ex := st.viewer.Sync(st.s.Context(), p)
 	st.s.Expect(ex).To(match.HaveStatus(http.StatusOK), "%s syncing", st.viewer.UserID)
 	resp, err := client.DecodeSync(ex)
@@ -150,7 +150,7 @@ func startEvents(s *Spec, viewer *client.Session) (*eventStream, client.InitialS
 
 // next reads the stream once, waiting up to timeout.
 func (st *eventStream) next(timeout time.Duration) ([]client.PresenceEvent, *client.Exchange) {
-	ex := st.viewer.Events(st.s.Context(), st.from, timeout)
+	ex := st.viewer.Events(st.s.Context(), st.from, st.s.longPollWait(timeout))
 	st.s.Expect(ex).To(match.HaveStatus(http.StatusOK), "%s reading the event stream", st.viewer.UserID)
 	resp, err := client.DecodeEvents(ex)
 	st.s.Expect(err).NotTo(gomega.HaveOccurred(), "decoding /events\n\n%s", ex)
@@ -245,6 +245,14 @@ func longPollWakes(s *Spec, what string, change func(), request func(ctx context
 		a = answer{request(ctx, asked), time.Now()}
 	}
 	s.Expect(a.at.Sub(changed)).To(gomega.BeNumerically("<", s.Settle()+time.Second/2), "how long after %s the long-poll returned", what)
+}
+
+// longPollWait is how long a long-poll may ask the server to wait: what
+// is asked, but short enough that the answer comes well inside the
+// client's own request timeout, which would otherwise cut a server that
+// waits as asked.
+func (s *Spec) longPollWait(asked time.Duration) time.Duration {
+	return min(asked, s.run.cfg.Timeout*3/4)
 }
 
 // longPollLead is how long a long-poll is left waiting before the change
