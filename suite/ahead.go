@@ -17,8 +17,9 @@ import (
 // settle window whatever the server does. Run one after another, their
 // windows would add up; so they all start together when the suite does,
 // each in a goroutine of its own, and their ginkgo specs only wait for the
-// outcome and replay it, exchanges and all. Every other requirement runs
-// meanwhile, as usual.
+// outcome and replay it, exchanges and all. Requirements that mostly wait
+// for time to pass (a sleep, a long-poll) run ahead for the same reason.
+// Every other requirement runs meanwhile, as usual.
 
 // aheadRun is a requirement's body running ahead of its spec.
 type aheadRun struct {

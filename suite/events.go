@@ -97,7 +97,7 @@ func eventsRequirements(r registrar) {
 	})
 
 	r.require(Requirement{
-		ID: "PRES-EVENTS-04", Level: Must, Endpoint: endpoint, Versions: v1Only,
+		ID: "PRES-EVENTS-04", Level: Must, Waits: true, Endpoint: endpoint, Versions: v1Only,
 		Text:  "A GET /events (from a token, timeout=20000) that is waiting when a listed user's presence changes MUST return early, within --settle of the change, carrying it.",
 		Basis: `v1 GET /events: "This will block until an event is received, or until the timeout is reached."`,
 	}, func(s *Spec) {

@@ -54,6 +54,9 @@ type Requirement struct {
 	// Watches marks requirements that watch, over the whole settle window,
 	// for something that must not happen. They run ahead, all at once.
 	Watches bool
+	// Waits marks requirements that spend most of their time waiting for
+	// time to pass (a sleep, a long-poll left waiting); they run ahead too.
+	Waits bool
 	// Versions lists the API versions the requirement holds for; nil means
 	// all of them.
 	Versions []string

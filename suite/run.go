@@ -78,7 +78,7 @@ type runner struct {
 // keeps to its own spec's time.
 func (r *runner) runsAhead(req Requirement) bool {
 	_, pool := r.users.(*Pool)
-	return req.Watches && !pool
+	return (req.Watches || req.Waits) && !pool
 }
 
 func (r *runner) isSoft(req Requirement) bool {

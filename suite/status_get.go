@@ -93,7 +93,7 @@ func statusGetRequirements(r registrar) {
 	})
 
 	r.require(Requirement{
-		ID: "PRES-STATUS-GET-07", Level: Must, Endpoint: endpoint, Slow: true,
+		ID: "PRES-STATUS-GET-07", Level: Must, Waits: true, Endpoint: endpoint, Slow: true,
 		Text:  "With no activity, last_active_ago MUST grow with time: two reads a second apart MUST differ by about a second.",
 		Basis: `last_active_ago: "The length of time in milliseconds since an action was performed by this user."`,
 	}, func(s *Spec) {

@@ -181,7 +181,7 @@ func statusPutRequirements(r registrar) {
 	})
 
 	r.require(Requirement{
-		ID: "PRES-STATUS-PUT-17", Level: Must, Endpoint: endpoint,
+		ID: "PRES-STATUS-PUT-17", Level: Must, Waits: true, Endpoint: endpoint,
 		Text:  "A PUT MUST count as activity: the last_active_ago a GET reports after it MUST be smaller than the one before it.",
 		Basis: `"When setting the status, the activity time is updated to reflect that activity."`,
 	}, func(s *Spec) {

@@ -130,7 +130,7 @@ func syncRequirements(r registrar) {
 	})
 
 	r.require(Requirement{
-		ID: "PRES-SYNC-07", Level: Must, Endpoint: endpoint, Versions: sinceR0,
+		ID: "PRES-SYNC-07", Level: Must, Waits: true, Endpoint: endpoint, Versions: sinceR0,
 		Text:  "A long-poll /sync (since a token, timeout=20000) that is waiting when a room-mate's presence changes MUST return early, within --settle of the change, carrying it.",
 		Basis: `sync.yaml timeout: "The maximum time to wait, in milliseconds, before returning this request. If no events (or other data) become available before this time elapses..."`,
 	}, func(s *Spec) {
