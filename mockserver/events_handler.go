@@ -28,10 +28,7 @@ func (s *Server) getEvents(w http.ResponseWriter, r *http.Request, c call) {
 	if absent {
 		since = s.stream.current()
 	}
-	b, alive := s.awaitPresence(r.Context(), c.api, c.viewer, since, false, nil, wait, false)
-	if !alive {
-		return
-	}
+	b := s.awaitPresence(r.Context(), c.api, c.viewer, since, false, nil, wait, false)
 	now := s.clock()
 	bp := s.buffer()
 	buf := append(*bp, `{"start":`...)
@@ -62,7 +59,7 @@ func (s *Server) getInitialSync(w http.ResponseWriter, r *http.Request, c call) 
 			return
 		}
 	}
-	b, _ := s.awaitPresence(r.Context(), c.api, c.viewer, 0, true, nil, 0, false)
+	b := s.awaitPresence(r.Context(), c.api, c.viewer, 0, true, nil, 0, false)
 	_, rooms := s.roomMates(c.viewer, nil)
 	now := s.clock()
 	end := s.stream.token(b.upTo)

@@ -201,8 +201,10 @@ func decodeFilter(data []byte, where string) (*syncFilter, *apiError) {
 		}
 	}
 	for _, l := range limits {
-		if l.f != nil && l.f.Limit != nil && *l.f.Limit < 1 {
-			return nil, errorf(http.StatusBadRequest, "M_INVALID_PARAM", fmt.Sprintf("%s: %s.limit must be an integer greater than 0", where, l.name))
+		// r0.6.1 and v1.1 set no lower bound; later releases ask for more
+		// than 0, but a client of these may send 0 for "none".
+		if l.f != nil && l.f.Limit != nil && *l.f.Limit < 0 {
+			return nil, errorf(http.StatusBadRequest, "M_INVALID_PARAM", fmt.Sprintf("%s: %s.limit must not be negative", where, l.name))
 		}
 	}
 	return &f, nil

@@ -205,6 +205,7 @@ func deliveryFaults() []Deviation {
 					if json.Valid(body) {
 						return false
 					}
+					w.Header()["Access-Control-Allow-Origin"] = allowAnyOrigin
 					writeRaw(w, http.StatusOK, "application/json", `{"filter_id":"0"}`)
 					return true
 				})(s, inline)

@@ -198,7 +198,7 @@ func refFilter(data []byte) (map[string]any, string) {
 			if !isNum || err != nil {
 				return "M_BAD_JSON"
 			}
-			if i < 1 {
+			if i < 0 {
 				return "M_INVALID_PARAM"
 			}
 		}

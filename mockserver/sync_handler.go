@@ -106,10 +106,7 @@ func (s *Server) getSync(w http.ResponseWriter, r *http.Request, c call) {
 	if p.filter != nil {
 		presence = p.filter.Presence
 	}
-	b, alive := s.awaitPresence(r.Context(), c.api, c.viewer, p.since, p.initial, presence, wait, true)
-	if !alive {
-		return
-	}
+	b := s.awaitPresence(r.Context(), c.api, c.viewer, p.since, p.initial, presence, wait, true)
 	bp := s.buffer()
 	*bp = s.appendSyncResponse(*bp, c.api, b, s.clock())
 	writeJSON(w, http.StatusOK, *bp)
@@ -156,8 +153,10 @@ type presenceBatch struct {
 // nothing, waits up to wait for a change that brings something. Every
 // change wakes every waiter at once (a broadcast); a waiter whose viewer
 // has nothing new goes back to waiting. withRooms counts newly joined rooms
-// as news. It reports false when the client went away while it waited.
-func (s *Server) awaitPresence(ctx context.Context, api *apiVersion, viewer *user, since uint64, initial bool, f *eventFilter, wait time.Duration, withRooms bool) (presenceBatch, bool) {
+// as news. When ctx ends (the client went away, or the server is shutting
+// down) it stops waiting and returns what there is: written to a client
+// that is gone, it goes nowhere; to one still there, it is an answer.
+func (s *Server) awaitPresence(ctx context.Context, api *apiVersion, viewer *user, since uint64, initial bool, f *eventFilter, wait time.Duration, withRooms bool) presenceBatch {
 	var timeUp <-chan time.Time
 	if wait > 0 {
 		t := time.NewTimer(wait)
@@ -169,8 +168,8 @@ func (s *Server) awaitPresence(ctx context.Context, api *apiVersion, viewer *use
 		events, rooms, upTo := s.collect(api, viewer, since, initial)
 		events = filterDeliveries(events, f)
 		b := presenceBatch{events: events, rooms: rooms, since: since, upTo: upTo}
-		if initial || len(events) > 0 || (withRooms && len(rooms) > 0) || timeUp == nil {
-			return b, true
+		if initial || len(events) > 0 || (withRooms && len(rooms) > 0) || timeUp == nil || ctx.Err() != nil {
+			return b
 		}
 		s.stream.waiting.Add(1)
 		select {
@@ -178,8 +177,7 @@ func (s *Server) awaitPresence(ctx context.Context, api *apiVersion, viewer *use
 		case <-timeUp:
 			timeUp = nil // one last look, then answer
 		case <-ctx.Done():
-			s.stream.waiting.Add(-1)
-			return b, false
+			timeUp = nil // one last look, then answer
 		}
 		s.stream.waiting.Add(-1)
 	}

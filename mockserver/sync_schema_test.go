@@ -84,7 +84,7 @@ func TestSyncResponsesValidateAgainstTheDocuments(t *testing.T) {
 			sync(b, q("since", "nope"))
 			sync(b, q("set_presence", "away"))
 			sync(b, q("filter", "{"))
-			sync(b, q("filter", `{"presence":{"limit":0}}`))
+			sync(b, q("filter", `{"presence":{"limit":-1}}`))
 			sync(b, q("filter", `{"presence":[]}`))
 			sync(b, q("timeout", "x"))
 
