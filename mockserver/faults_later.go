@@ -41,10 +41,7 @@ func laterFaults() []Deviation {
 					return
 				}
 				msg, hasMsg := fields["status_msg"].(string)
-				viewer.mu.Lock()
-				viewer.presence, viewer.statusMsg, viewer.hasStatusMsg = presence, msg, hasMsg
-				viewer.lastActive = s.clock()
-				viewer.mu.Unlock()
+				s.storeLate(viewer, presenceState{presence: presence, statusMsg: msg, hasStatusMsg: hasMsg})
 			}),
 		},
 		{
@@ -81,7 +78,7 @@ func laterFaults() []Deviation {
 		},
 		{
 			Name: "bad-set-presence-applied-later", Category: "refused, then applied later", CheckWith: "v3",
-			Description: "A /sync with a set_presence outside the spec's states (busy) is refused with 400, and the value stored as the caller's presence 150 ms later all the same.",
+			Description: "A /sync with a set_presence outside the spec's states (busy) is refused with 400, and 150 ms later the caller is marked online all the same, as if set_presence had been left out.",
 			CaughtBy:    []string{"PRES-SYNC-11"},
 			wrap: refuseThenApply(noEndpoint, func(s *Server, r *http.Request, _ []byte, at reached) {
 				viewer, err := s.authenticate(r)
@@ -93,9 +90,10 @@ func laterFaults() []Deviation {
 					return
 				}
 				viewer.mu.Lock()
-				viewer.presence = presence
-				viewer.lastActive = s.clock()
+				state := viewer.presenceState
 				viewer.mu.Unlock()
+				state.presence = "online"
+				s.storeLate(viewer, state)
 			}),
 		},
 		{
@@ -105,6 +103,17 @@ func laterFaults() []Deviation {
 			wrap:        storeRefusedFilterLater,
 		},
 	}
+}
+
+// storeLate stores a state the reference refused, as the queue that
+// skipped the check does, and tells the sync stream.
+func (s *Server) storeLate(u *user, state presenceState) {
+	u.mu.Lock()
+	state.lastActive = s.clock()
+	u.presenceState = state
+	s.presenceChangedLocked(u)
+	u.mu.Unlock()
+	s.presenceWake()
 }
 
 // refusedLag is how long a fault that applies a refused request waits: well
@@ -154,6 +163,7 @@ func storeRefusedFilterLater(s *Server, next http.Handler) http.Handler {
 			body, replaced := stored[owned{userID, filterID}]
 			unlock()
 			if replaced {
+				w.Header()["Access-Control-Allow-Origin"] = allowAnyOrigin
 				writeRaw(w, http.StatusOK, "application/json", string(body))
 				return
 			}
