@@ -8,8 +8,8 @@ import (
 )
 
 // The room API here is the least that visibility in r0 and v3 needs: create
-// a room with invites, join, leave. A room is its members and nothing else:
-// no events, no state, no aliases, no sync.
+// a room with invites, join, leave. A room is its members (and when each
+// joined, for /sync) and nothing else: no events, no state, no aliases.
 
 // A room is who is in it. Its lock guards its members; a join or a leave
 // takes the member's lock inside it, so that the room and the member's own

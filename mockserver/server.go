@@ -89,7 +89,7 @@ type Server struct {
 	invalid    error         // from Options.Validate; refuses registration
 
 	stream       *presenceStream // positions of presence changes and joins; wakes long-polls
-	delivery     deliverySeams   // zero in the reference; deviations reach in here
+	seams        deliverySeams   // zero in the reference; deviations reach in here
 	filters      sync.Map        // filterKey -> *storedFilter
 	lastFilterID atomic.Uint64
 }

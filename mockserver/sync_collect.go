@@ -45,8 +45,8 @@ func (s *Server) audience(api *apiVersion, viewer *user) (mates []mate, rooms []
 	case visibleBySharedRoom:
 		mates, rooms = s.roomMates(viewer, mates)
 	}
-	if s.delivery.widen != nil {
-		mates = s.delivery.widen(s, api, viewer, mates)
+	if s.seams.widen != nil {
+		mates = s.seams.widen(s, api, viewer, mates)
 	}
 	return mates, rooms
 }
@@ -138,9 +138,9 @@ func (s *Server) collectFromMates(mates []mate, since uint64, initial bool) (out
 // collectFromLog looks at the log entries after since alone.
 func (s *Server) collectFromLog(api *apiVersion, viewer *user, since uint64, entries []streamEntry, upTo uint64) ([]delivery, []joinedRoom, uint64) {
 	var extra map[*user]bool
-	if s.delivery.widen != nil {
+	if s.seams.widen != nil {
 		extra = map[*user]bool{}
-		for _, m := range s.delivery.widen(s, api, viewer, nil) {
+		for _, m := range s.seams.widen(s, api, viewer, nil) {
 			extra[m.u] = true
 		}
 	}
@@ -254,7 +254,7 @@ func readDelivery(u *user) (delivery, time.Time) {
 // holdBackYoung stops the token short of a change that is too young to
 // show yet, when delivery lags: the next sync brings it.
 func (s *Server) holdBackYoung(d delivery, changedTime time.Time, since, upTo uint64) uint64 {
-	if s.delivery.lag > 0 && d.changedAt > since && s.clock().Sub(changedTime) < s.delivery.lag {
+	if s.seams.lag > 0 && d.changedAt > since && s.clock().Sub(changedTime) < s.seams.lag {
 		return min(upTo, d.changedAt-1)
 	}
 	return upTo

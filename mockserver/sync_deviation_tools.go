@@ -118,7 +118,7 @@ func sleepThroughTimeout(on endpoint, tokenParam string) func(*Server, http.Hand
 // picks.
 func widenTo(applies func(api *apiVersion) bool, widen func(s *Server, viewer *user, mates []mate) []mate) func(*Server, http.Handler) http.Handler {
 	return func(s *Server, next http.Handler) http.Handler {
-		s.delivery.widen = func(s *Server, api *apiVersion, viewer *user, mates []mate) []mate {
+		s.seams.widen = func(s *Server, api *apiVersion, viewer *user, mates []mate) []mate {
 			if !applies(api) {
 				return mates
 			}

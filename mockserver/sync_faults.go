@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -38,7 +39,7 @@ func deliveryFaults() []Deviation {
 				return eachEvent(events, func(e map[string]any) {
 					if c, ok := e["content"].(map[string]any); ok {
 						if b, ok := c["currently_active"].(bool); ok {
-							c["currently_active"] = map[bool]string{true: "true", false: "false"}[b]
+							c["currently_active"] = strconv.FormatBool(b)
 						}
 					}
 				})

@@ -142,7 +142,7 @@ func (s *Server) presenceChangedLocked(u *user) {
 // presenceWake wakes the waiting long-polls after a change.
 func (s *Server) presenceWake() {
 	s.stream.wake()
-	if lag := s.delivery.lag; lag > 0 {
+	if lag := s.seams.lag; lag > 0 {
 		// A server that delivers late still delivers: wake the waiters
 		// again once the change is old enough to show.
 		time.AfterFunc(lag+time.Millisecond, s.stream.wake)

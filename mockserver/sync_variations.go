@@ -16,7 +16,7 @@ func deliveryVariations() []Deviation {
 			Name: "delivery-late", Kind: Variation,
 			Description: "Presence changes reach /sync and /events up to one second late, as servers that fan changes out through a queue deliver them; waiting long-polls wake when they arrive.",
 			wrap: func(s *Server, next http.Handler) http.Handler {
-				s.delivery.lag = time.Second
+				s.seams.lag = time.Second
 				return next
 			},
 		},
