@@ -51,11 +51,14 @@ func Faults() []Deviation { return sorted(allFaults()) }
 func allFaults() []Deviation { return append(faults(), laterFaults()...) }
 
 // Variations lists every legitimate variation, by name.
-func Variations() []Deviation { return sorted(variations()) }
+func Variations() []Deviation { return sorted(allVariations()) }
+
+// allVariations gathers the variations of every kind.
+func allVariations() []Deviation { return append(variations(), orderVariations()...) }
 
 // LookupDeviation finds a fault or variation by name.
 func LookupDeviation(name string) (Deviation, bool) {
-	for _, d := range append(allFaults(), variations()...) {
+	for _, d := range append(allFaults(), allVariations()...) {
 		if d.Name == name {
 			return d, true
 		}

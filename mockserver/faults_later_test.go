@@ -123,3 +123,23 @@ func TestFilterRoute(t *testing.T) {
 		}
 	}
 }
+
+// stale-event-first puts an older event of the same user before each
+// m.presence event, with an event ID of its own, and leaves others alone.
+func TestStaleFirst(t *testing.T) {
+	events := []any{
+		map[string]any{"type": "m.presence", "event_id": "$1", "content": map[string]any{"presence": "online", "status_msg": "hi"}},
+		map[string]any{"type": "m.typing"},
+	}
+	out := staleFirst(events)
+	if len(out) != 3 {
+		t.Fatalf("%d events, want 3: %v", len(out), out)
+	}
+	stale, latest := out[0].(map[string]any), out[1].(map[string]any)
+	if stale["event_id"] != "$1-stale" || stale["content"].(map[string]any)["presence"] != "offline" {
+		t.Errorf("stale copy %v", stale)
+	}
+	if latest["event_id"] != "$1" || latest["content"].(map[string]any)["status_msg"] != "hi" {
+		t.Errorf("the latest event changed: %v", latest)
+	}
+}
