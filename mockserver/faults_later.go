@@ -45,6 +45,39 @@ func laterFaults() []Deviation {
 			}),
 		},
 		{
+			Name: "bad-shape-applied-later", Category: "refused, then applied later",
+			Description: "A PUT status body of the wrong shape is refused with 400, and 150 ms later applied all the same by a lenient reader: a JSON array's first string becomes the presence (status_msg cleared); an object without presence sets its status_msg.",
+			CaughtBy:    []string{"PRES-STATUS-PUT-12", "PRES-STATUS-PUT-13"},
+			wrap: refuseThenApply(putStatus, func(s *Server, r *http.Request, body []byte, at reached) {
+				viewer, err := s.authenticate(r)
+				if err != nil || viewer.id != at.userID {
+					return
+				}
+				viewer.mu.Lock()
+				state := viewer.presenceState
+				viewer.mu.Unlock()
+				var list []any
+				var fields map[string]any
+				switch {
+				case json.Unmarshal(body, &list) == nil && len(list) > 0:
+					presence, _ := list[0].(string)
+					if _, known := at.api.presenceState(presence); !known {
+						return
+					}
+					state.presence, state.statusMsg, state.hasStatusMsg = presence, "", false
+				case json.Unmarshal(body, &fields) == nil && fields["presence"] == nil:
+					msg, ok := fields["status_msg"].(string)
+					if !ok {
+						return
+					}
+					state.statusMsg, state.hasStatusMsg = msg, true
+				default:
+					return
+				}
+				s.storeLate(viewer, state)
+			}),
+		},
+		{
 			Name: "foreign-list-change-applied-later", Category: "refused, then applied later",
 			Description: "A POST list changing another user's presence list is refused with 403, and applied 150 ms later all the same.",
 			CaughtBy:    []string{"PRES-LIST-POST-05"},

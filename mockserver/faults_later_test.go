@@ -37,6 +37,13 @@ func TestRefusedRequestsLandLater(t *testing.T) {
 			},
 			status: http.StatusBadRequest,
 		},
+		"bad-shape-applied-later": {
+			refuse: func(h *harness, alice, _ Account) response {
+				return h.as(alice.AccessToken, "PUT", statusPath(alice.UserID), `{"status_msg":"here"}`)
+			},
+			read:   func(h *harness, alice Account) string { return string(h.as(alice.AccessToken, "GET", statusPath(alice.UserID), "").body) },
+			status: http.StatusBadRequest,
+		},
 		"foreign-list-change-applied-later": {
 			refuse: func(h *harness, alice, mallory Account) response {
 				return h.as(mallory.AccessToken, "POST", listPath(alice.UserID), `{"invite":["`+mallory.UserID+`"]}`)

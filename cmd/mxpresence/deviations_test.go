@@ -261,3 +261,32 @@ func replaceSection(doc, begin, body string) (string, error) {
 	}
 	return doc[:start] + "\n" + body + doc[start+end:], nil
 }
+
+// Every delivery requirement, and every requirement a refusal must hold
+// for, is one some fault makes fail: a requirement no fault can fail
+// proves nothing about the suite.
+func TestEveryDeliveryRequirementHasAFault(t *testing.T) {
+	declared := map[string]bool{}
+	delivery := 0
+	for _, d := range mockserver.Faults() {
+		if slices.ContainsFunc(d.CaughtBy, isDelivery) {
+			delivery++
+		}
+		for _, id := range d.CaughtBy {
+			declared[id] = true
+		}
+	}
+	if delivery < 15 {
+		t.Errorf("%d faults of presence delivery; the self-test promises at least 15", delivery)
+	}
+	for _, r := range suite.Catalogue() {
+		watched := r.Watches && r.Level == suite.Must
+		if (isDelivery(r.ID) || watched) && !declared[r.ID] {
+			t.Errorf("%s: no fault declares it", r.ID)
+		}
+	}
+}
+
+func isDelivery(id string) bool {
+	return strings.HasPrefix(id, "PRES-SYNC-") || strings.HasPrefix(id, "PRES-EVENTS-")
+}
