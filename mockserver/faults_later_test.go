@@ -41,7 +41,9 @@ func TestRefusedRequestsLandLater(t *testing.T) {
 			refuse: func(h *harness, alice, _ Account) response {
 				return h.as(alice.AccessToken, "PUT", statusPath(alice.UserID), `{"status_msg":"here"}`)
 			},
-			read:   func(h *harness, alice Account) string { return string(h.as(alice.AccessToken, "GET", statusPath(alice.UserID), "").body) },
+			read: func(h *harness, alice Account) string {
+				return string(h.as(alice.AccessToken, "GET", statusPath(alice.UserID), "").body)
+			},
 			status: http.StatusBadRequest,
 		},
 		"foreign-list-change-applied-later": {
