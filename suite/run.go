@@ -97,7 +97,7 @@ func Run(cfg Config, t ginkgo.GinkgoTestingT) (*report.Result, error) {
 	if err := Preflight(context.Background(), cfg); err != nil {
 		return nil, err
 	}
-	r := &runner{cfg: cfg, users: cfg.Users, http: &http.Client{}, ahead: map[string]*aheadRun{}}
+	r := &runner{cfg: cfg, users: cfg.Users, http: newHTTPClient(), ahead: map[string]*aheadRun{}}
 	byText := map[string]Requirement{}
 	order := map[string]int{} // ginkgo shuffles specs; reports follow the catalogue
 	index := 0
@@ -153,10 +153,22 @@ func Run(cfg Config, t ginkgo.GinkgoTestingT) (*report.Result, error) {
 	reporterConfig.NoColor = cfg.NoColor
 	reporterConfig.Verbose = cfg.Verbose
 	ginkgo.RunSpecs(t, fmt.Sprintf("Matrix presence API conformance (%s)", cfg.API.Name), suiteConfig, reporterConfig)
+	// Connections left open, idle or dialled and never used, would keep a
+	// server that shuts down after the run waiting for them.
+	r.http.CloseIdleConnections()
 	result.Duration = time.Since(result.Started)
 	result.Entries = append(result.Entries, notApplicable...)
 	slices.SortFunc(result.Entries, func(a, b report.Entry) int { return order[a.ID] - order[b.ID] })
 	return result, nil
+}
+
+// newHTTPClient keeps enough idle connections for the requirements that
+// run at once (the watches run ahead together, each with long-polls), so
+// they reuse connections instead of opening and closing one per request.
+func newHTTPClient() *http.Client {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = 64
+	return &http.Client{Transport: t}
 }
 
 // entry turns ginkgo's report of a spec into the requirement's outcome.
@@ -227,7 +239,9 @@ var ErrTargetUnusable = errors.New("target unusable")
 // of failing every requirement.
 func Preflight(ctx context.Context, cfg Config) error {
 	cfg.defaults()
-	c, err := client.New(cfg.Target, cfg.API, client.Options{Timeout: cfg.Timeout})
+	hc := newHTTPClient()
+	defer hc.CloseIdleConnections()
+	c, err := client.New(cfg.Target, cfg.API, client.Options{Timeout: cfg.Timeout, HTTP: hc})
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrTargetUnusable, err)
 	}
