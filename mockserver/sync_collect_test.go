@@ -79,3 +79,41 @@ func describe(ds []delivery, rooms []joinedRoom) string {
 	slices.Sort(rs)
 	return strings.Join(parts, " ") + " | " + strings.Join(rs, " ")
 }
+
+// Across chunk boundaries, and past the log's reach, incremental syncs
+// still bring each change once.
+func TestLogChunksAndItsReach(t *testing.T) {
+	h := newHarness(t)
+	a, b := h.register("alice"), h.register("bob")
+	mustOK(t, h.joinRoom(r0Prefix, b, h.createRoom(r0Prefix, a, b.UserID)))
+	tok := h.syncAs(r0Prefix, b, "set_presence=offline").NextBatch
+	var tokens []string
+	for i := range 3 * logChunk {
+		h.putPresence(r0Prefix, a, fmt.Sprintf(`{"presence":"online","status_msg":"%d"}`, i))
+		if i%(logChunk/2) == 0 {
+			tokens = append(tokens, h.syncAs(r0Prefix, b, "set_presence=offline").NextBatch)
+		}
+	}
+	for _, from := range append(tokens, tok) {
+		s := h.syncAs(r0Prefix, b, q("since", from, "set_presence", "offline"))
+		if ev := s.eventFrom(a.UserID); len(s.Presence.Events) != 1 || ev == nil || *ev.Content.StatusMsg != fmt.Sprint(3*logChunk-1) {
+			t.Errorf("since %s: %v", from, s.senders())
+		}
+	}
+	// Fill the log until the first token is out of its reach: the walk
+	// over every mate answers instead, with the same result.
+	viewer := h.srv.userByID(b.UserID)
+	for range logChunk * maxLogChunks {
+		h.srv.stream.record(viewer, nil) // positions without a change of state
+	}
+	pos, _ := h.srv.stream.parseToken(tok)
+	if _, _, ok := h.srv.stream.since(pos); ok {
+		t.Fatal("the log still reaches the first token")
+	}
+	// The log holds bob's positions, but his state never changed: the
+	// walk, which reads the state, brings alice alone.
+	s := h.syncAs(r0Prefix, b, q("since", tok, "set_presence", "offline"))
+	if !slices.Equal(s.senders(), []string{a.UserID}) {
+		t.Errorf("past the log's reach: %v", s.senders())
+	}
+}

@@ -108,6 +108,8 @@ func (s *Server) getSync(w http.ResponseWriter, r *http.Request, c call) {
 	}
 	b := s.awaitPresence(r.Context(), c.api, c.viewer, p.since, p.initial, presence, wait, true)
 	bp := s.buffer()
+	// Sized once: an event is under 200 bytes, a room entry under 400.
+	*bp = slices.Grow(*bp, 512+200*len(b.events)+400*len(b.rooms))
 	*bp = s.appendSyncResponse(*bp, c.api, b, s.clock())
 	writeJSON(w, http.StatusOK, *bp)
 	s.releaseBuffer(bp)

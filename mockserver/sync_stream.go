@@ -33,10 +33,14 @@ type presenceStream struct {
 	// a position of this one.
 	tag string
 
-	mu      sync.RWMutex
-	log     []streamEntry // positions after floor, in order
-	floor   uint64        // the log holds every position after this one
-	changed chan struct{} // closed, and replaced, at each change
+	mu sync.RWMutex
+	// log holds every position after floor, in order, in chunks of
+	// logChunk entries; a full chunk never changes again, so a reader may
+	// keep one after letting go of the lock.
+	log     [][]streamEntry
+	floor   uint64
+	changed chan struct{} // closed, and replaced, at a change once someone took it
+	taken   bool          // someone may be waiting on changed
 }
 
 // A streamEntry is what took a position: a user's presence change, or
@@ -47,8 +51,12 @@ type streamEntry struct {
 	rm  *room
 }
 
-// maxLogEntries bounds the log; past it, the older half goes.
-const maxLogEntries = 1 << 16
+// The log keeps the last maxLogChunks chunks of logChunk positions; each
+// change then costs its entry's share of a chunk, and nothing is copied.
+const (
+	logChunk     = 1 << 10
+	maxLogChunks = 1 << 6
+)
 
 func newPresenceStream() *presenceStream {
 	return &presenceStream{tag: strings.ToLower(rand.Text()[:8]), changed: make(chan struct{})}
@@ -61,12 +69,16 @@ func (st *presenceStream) record(u *user, rm *room) uint64 {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	pos := st.pos.Add(1)
-	if len(st.log) >= maxLogEntries {
-		half := len(st.log) / 2
-		st.floor = st.log[half-1].pos
-		st.log = append(st.log[:0:0], st.log[half:]...)
+	if n := len(st.log); n == 0 || len(st.log[n-1]) == logChunk {
+		if n == maxLogChunks {
+			oldest := st.log[0]
+			st.floor = oldest[len(oldest)-1].pos
+			st.log = st.log[1:]
+		}
+		st.log = append(st.log, make([]streamEntry, 0, logChunk))
 	}
-	st.log = append(st.log, streamEntry{pos: pos, u: u, rm: rm})
+	last := &st.log[len(st.log)-1]
+	*last = append(*last, streamEntry{pos: pos, u: u, rm: rm})
 	return pos
 }
 
@@ -79,8 +91,26 @@ func (st *presenceStream) since(pos uint64) (entries []streamEntry, upTo uint64,
 	if pos < st.floor {
 		return nil, upTo, false
 	}
-	i, _ := slices.BinarySearchFunc(st.log, pos+1, func(e streamEntry, p uint64) int { return cmp.Compare(e.pos, p) })
-	return st.log[i:], upTo, true
+	after := func(chunk []streamEntry) []streamEntry {
+		i, _ := slices.BinarySearchFunc(chunk, pos+1, func(e streamEntry, p uint64) int { return cmp.Compare(e.pos, p) })
+		return chunk[i:]
+	}
+	// The first chunk that reaches past pos; usually the last, whose tail
+	// is returned as it is.
+	c, _ := slices.BinarySearchFunc(st.log, pos+1, func(chunk []streamEntry, p uint64) int {
+		return cmp.Compare(chunk[len(chunk)-1].pos+1, p)
+	})
+	switch {
+	case c >= len(st.log):
+		return nil, upTo, true
+	case c == len(st.log)-1:
+		return after(st.log[c]), upTo, true
+	}
+	entries = append(entries, after(st.log[c])...)
+	for _, chunk := range st.log[c+1:] {
+		entries = append(entries, chunk...)
+	}
+	return entries, upTo, true
 }
 
 // current is the last position taken.
@@ -91,15 +121,24 @@ func (st *presenceStream) current() uint64 { return st.pos.Load() }
 // wakes it.
 func (st *presenceStream) changes() <-chan struct{} {
 	st.mu.RLock()
-	defer st.mu.RUnlock()
-	return st.changed
+	ch, taken := st.changed, st.taken
+	st.mu.RUnlock()
+	if !taken {
+		st.mu.Lock()
+		ch, st.taken = st.changed, true
+		st.mu.Unlock()
+	}
+	return ch
 }
 
-// wake wakes every waiter at once.
+// wake wakes every waiter at once. With nobody waiting, the channel is
+// kept: a change then costs no allocation.
 func (st *presenceStream) wake() {
 	st.mu.Lock()
-	close(st.changed)
-	st.changed = make(chan struct{})
+	if st.taken {
+		close(st.changed)
+		st.changed, st.taken = make(chan struct{}), false
+	}
 	st.mu.Unlock()
 }
 
