@@ -49,14 +49,20 @@ func (k DeviationKind) String() string {
 }
 
 // Faults lists every fault, by name.
-func Faults() []Deviation { return sorted(faults()) }
+func Faults() []Deviation { return sorted(allFaults()) }
+
+// allFaults gathers the faults of every kind.
+func allFaults() []Deviation { return append(faults(), laterFaults()...) }
 
 // Variations lists every legitimate variation, by name.
-func Variations() []Deviation { return sorted(variations()) }
+func Variations() []Deviation { return sorted(allVariations()) }
+
+// allVariations gathers the variations of every kind.
+func allVariations() []Deviation { return append(variations(), orderVariations()...) }
 
 // LookupDeviation finds a fault or variation by name.
 func LookupDeviation(name string) (Deviation, bool) {
-	for _, d := range append(faults(), variations()...) {
+	for _, d := range append(allFaults(), allVariations()...) {
 		if d.Name == name {
 			return d, true
 		}

@@ -70,6 +70,17 @@ type runner struct {
 	cfg   Config
 	users UserSource
 	http  *http.Client
+	// ahead holds the requirements whose bodies run ahead of their specs;
+	// filled before the specs run, read only after.
+	ahead map[string]*aheadRun
+}
+
+// runsAhead reports whether a requirement's body runs ahead of its spec.
+// Users from a pool are handed out again in turn, so there every body
+// keeps to its own spec's time.
+func (r *runner) runsAhead(req Requirement) bool {
+	_, pool := r.users.(*Pool)
+	return (req.Watches || req.Waits) && !pool
 }
 
 func (r *runner) isSoft(req Requirement) bool {
@@ -88,11 +99,12 @@ func Run(cfg Config, t ginkgo.GinkgoTestingT) (*report.Result, error) {
 	if err := Preflight(context.Background(), cfg); err != nil {
 		return nil, err
 	}
-	r := &runner{cfg: cfg, users: cfg.Users, http: &http.Client{}}
+	r := &runner{cfg: cfg, users: cfg.Users, http: newHTTPClient(), ahead: map[string]*aheadRun{}}
 	byText := map[string]Requirement{}
 	order := map[string]int{} // ginkgo shuffles specs; reports follow the catalogue
 	index := 0
 	var notApplicable []report.Entry
+	var ahead []aheadEntry
 	define(registerFunc(func(req Requirement, body func(*Spec)) {
 		i := index
 		index++
@@ -107,11 +119,24 @@ func Run(cfg Config, t ginkgo.GinkgoTestingT) (*report.Result, error) {
 		}
 		text := req.ID + ": " + req.Text
 		byText[text] = req
-		ginkgo.It(text, req.labels(), func(ctx ginkgo.SpecContext) {
+		// Specs whose bodies run ahead come last, so the others run while
+		// their settle windows pass.
+		priority := ginkgo.SpecPriority(0)
+		if r.runsAhead(req) && r.willRun(req, text) {
+			ahead = append(ahead, aheadEntry{req, body})
+			priority = -1
+		}
+		ginkgo.It(text, req.labels(), priority, func(ctx ginkgo.SpecContext) {
 			defer recoverSoftFailure()
-			body(r.newSpec(ctx, req))
+			s := r.newSpec(ctx, req)
+			if run, ok := r.ahead[req.ID]; ok {
+				s.replay(run)
+				return
+			}
+			body(s)
 		}, ginkgo.SpecTimeout(cfg.SpecTimeout))
 	}))
+	ginkgo.BeforeSuite(func() { r.startAhead(ahead) })
 
 	result := &report.Result{API: cfg.API.Name, Target: cfg.Target, Strict: cfg.Strict, Started: time.Now()}
 	ginkgo.ReportAfterSuite("mxpresence conformance report", func(rep ginkgo.Report) {
@@ -130,11 +155,23 @@ func Run(cfg Config, t ginkgo.GinkgoTestingT) (*report.Result, error) {
 	reporterConfig.NoColor = cfg.NoColor
 	reporterConfig.Verbose = cfg.Verbose
 	ginkgo.RunSpecs(t, fmt.Sprintf("Matrix presence API conformance (%s)", cfg.API.Name), suiteConfig, reporterConfig)
+	// Connections left open, idle or dialled and never used, would keep a
+	// server that shuts down after the run waiting for them.
+	r.http.CloseIdleConnections()
 	result.Duration = time.Since(result.Started)
 	result.Findings = r.findings.list()
 	result.Entries = append(result.Entries, notApplicable...)
 	slices.SortFunc(result.Entries, func(a, b report.Entry) int { return order[a.ID] - order[b.ID] })
 	return result, nil
+}
+
+// newHTTPClient keeps enough idle connections for the requirements that
+// run at once (the watches run ahead together, each with long-polls), so
+// they reuse connections instead of opening and closing one per request.
+func newHTTPClient() *http.Client {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = 64
+	return &http.Client{Transport: t}
 }
 
 // entry turns ginkgo's report of a spec into the requirement's outcome.
@@ -205,7 +242,9 @@ var ErrTargetUnusable = errors.New("target unusable")
 // of failing every requirement.
 func Preflight(ctx context.Context, cfg Config) error {
 	cfg.defaults()
-	c, err := client.New(cfg.Target, cfg.API, client.Options{Timeout: cfg.Timeout})
+	hc := newHTTPClient()
+	defer hc.CloseIdleConnections()
+	c, err := client.New(cfg.Target, cfg.API, client.Options{Timeout: cfg.Timeout, HTTP: hc})
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrTargetUnusable, err)
 	}
@@ -270,5 +309,8 @@ func define(r registrar) {
 	statusGetRequirements(r)
 	listPostRequirements(r)
 	listGetRequirements(r)
+	syncRequirements(r)
+	filterRequirements(r)
+	eventsRequirements(r)
 	generalRequirements(r)
 }

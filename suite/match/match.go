@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"mime"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/onsi/gomega/types"
@@ -96,6 +97,20 @@ func BeMatrixError(status int, errcode string) types.GomegaMatcher {
 			return ex.Status() == status && m.Errcode == errcode, describeStatus(ex)
 		},
 		miss: missErrcode(status, errcode),
+	}
+}
+
+// HaveErrcodeIn matches a Matrix error body whose errcode is one of codes.
+func HaveErrcodeIn(codes ...string) types.GomegaMatcher {
+	return &exchangeMatcher{
+		want: "a Matrix error with errcode " + strings.Join(codes, " or "),
+		check: func(ex *client.Exchange) (bool, string) {
+			m, err := matrixError(ex)
+			if err != nil {
+				return false, "a body that " + err.Error()
+			}
+			return slices.Contains(codes, m.Errcode), describeStatus(ex)
+		},
 	}
 }
 
