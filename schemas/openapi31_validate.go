@@ -125,7 +125,8 @@ func violationsOf(verr *jsonschema.ValidationError, value any) []Violation {
 			if path := e.ErrorKind.KeywordPath(); len(path) > 0 {
 				v.Rule = path[len(path)-1]
 			}
-			v.Message = e.ErrorKind.LocalizedString(english)
+			// Some messages start with their keyword, which Rule already gives.
+			v.Message = strings.TrimPrefix(e.ErrorKind.LocalizedString(english), v.Rule+": ")
 		}
 		out = append(out, v)
 	}
