@@ -279,7 +279,7 @@ func (o *openAPI31) exampleHolder(h map[string]any, at location, ctx context) er
 
 // sitesOf checks the `example` and `examples` of a media type, parameter or
 // header against its `schema`, and the examples inside that schema.
-func (o *openAPI31) sitesOf(holder map[string]any, at location, ctx context, note string) error {
+func (o *openAPI31) sitesOf(holder map[string]any, at location, ctx context, note string) (err error) {
 	var schemaAt *location
 	if s, ok := holder["schema"]; ok {
 		canonical, err := o.canonicalSchema(s, at.child("schema"))
@@ -287,11 +287,15 @@ func (o *openAPI31) sitesOf(holder map[string]any, at location, ctx context, not
 			return err
 		}
 		schemaAt = &canonical
-		ctx := ctx
-		ctx.top = at.child("schema")
-		if err := o.schema(s, ctx.top, ctx); err != nil {
-			return err
-		}
+		// The schema's own examples after the holder's: compiling the whole
+		// schema first lets the compiler vet each nested schema only once.
+		defer func() {
+			if err == nil {
+				ctx := ctx
+				ctx.top = at.child("schema")
+				err = o.schema(s, ctx.top, ctx)
+			}
+		}()
 	}
 	describe := func(example string) string {
 		if ctx.mediaType != "" {
