@@ -58,9 +58,10 @@ func CheckFileExamples(file string, opts ExampleOptions) ([]Example, error) {
 }
 
 // parseYAMLNodes reads YAML (and so JSON) straight into the values
-// encoding/json would give, keeping integers as int64. It is the OpenAPI 3.1
-// reader: walking yaml.v3's nodes avoids the round trip through JSON text
-// that parseYAML takes, which the benchmark showed to dominate.
+// encoding/json would give, but keeps integers as int64, so an example's
+// 2478593 stays an integer. It is the OpenAPI 3.1 reader: walking yaml.v3's
+// nodes skips parseYAML's round trip through JSON text (BenchmarkParseYAML:
+// a little faster, a third fewer allocations).
 func parseYAMLNodes(data []byte) (any, error) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
