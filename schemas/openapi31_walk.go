@@ -27,16 +27,15 @@ type compiledSchema struct {
 
 // site is one example and what it illustrates.
 type site struct {
-	operation string // set only when the example is written inside the operation
-	where     string
-	at        location // the example value
-	value     any
-	schema    *location // nil when no schema is given
-	note      string
+	where  string
+	at     location // the example value
+	value  any
+	schema *location // nil when no schema is given
+	note   string
 }
 
-// context says where the walk stands, for the sites it finds.
-type context struct {
+// walkContext says where the walk stands, for the sites it finds.
+type walkContext struct {
 	operation string   // e.g. "GET /sync"
 	opAt      location // the operation object
 	what      string   // e.g. `response 200`, `query parameter "limit"`
@@ -121,7 +120,7 @@ func (o *openAPI31) pathItem(path string, v any, at location) error {
 	if err != nil || item == nil {
 		return err
 	}
-	ctx := context{what: "path " + path}
+	ctx := walkContext{what: "path " + path}
 	if err := o.parameters(item["parameters"], at.child("parameters"), ctx); err != nil {
 		return err
 	}
@@ -131,7 +130,7 @@ func (o *openAPI31) pathItem(path string, v any, at location) error {
 			continue
 		}
 		opAt := at.child(method)
-		ctx := context{operation: strings.ToUpper(method) + " " + path, opAt: opAt}
+		ctx := walkContext{operation: strings.ToUpper(method) + " " + path, opAt: opAt}
 		if err := o.parameters(op["parameters"], opAt.child("parameters"), ctx); err != nil {
 			return err
 		}
@@ -159,38 +158,33 @@ func (o *openAPI31) components(v any, at location) error {
 		}
 		return nil
 	}
-	in := func(what string) context { return context{what: what} }
-	steps := []error{
-		named("schemas", func(name string, v any, at location) error {
+	in := func(what string) walkContext { return walkContext{what: what} }
+	steps := []struct {
+		section string
+		walk    func(name string, v any, at location) error
+	}{
+		{"schemas", func(name string, v any, at location) error {
 			ctx := in(fmt.Sprintf("components schema %q", name))
 			ctx.top = at
 			return o.schema(v, at, ctx)
-		}),
-		named("parameters", func(name string, v any, at location) error {
-			return o.parameter(v, at, context{})
-		}),
-		named("headers", func(name string, v any, at location) error {
-			return o.header(name, v, at, context{})
-		}),
-		named("requestBodies", func(name string, v any, at location) error {
+		}},
+		{"parameters", func(name string, v any, at location) error { return o.parameter(v, at, walkContext{}) }},
+		{"headers", func(name string, v any, at location) error { return o.header(name, v, at, walkContext{}) }},
+		{"requestBodies", func(name string, v any, at location) error {
 			return o.requestBody(v, at, in(fmt.Sprintf("components request body %q", name)))
-		}),
-		named("responses", func(name string, v any, at location) error {
-			return o.response(name, v, at, in("components"))
-		}),
-		named("pathItems", func(name string, v any, at location) error {
-			return o.pathItem(name, v, at)
-		}),
+		}},
+		{"responses", func(name string, v any, at location) error { return o.response(name, v, at, in("components")) }},
+		{"pathItems", func(name string, v any, at location) error { return o.pathItem(name, v, at) }},
 	}
-	for _, err := range steps {
-		if err != nil {
+	for _, step := range steps {
+		if err := named(step.section, step.walk); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (o *openAPI31) parameters(v any, at location, ctx context) error {
+func (o *openAPI31) parameters(v any, at location, ctx walkContext) error {
 	list, _ := v.([]any)
 	for i, p := range list {
 		if err := o.parameter(p, at.child(strconv.Itoa(i)), ctx); err != nil {
@@ -200,7 +194,7 @@ func (o *openAPI31) parameters(v any, at location, ctx context) error {
 	return nil
 }
 
-func (o *openAPI31) parameter(v any, at location, ctx context) error {
+func (o *openAPI31) parameter(v any, at location, ctx walkContext) error {
 	p, at, err := o.deref(v, at)
 	if err != nil || p == nil {
 		return err
@@ -211,7 +205,7 @@ func (o *openAPI31) parameter(v any, at location, ctx context) error {
 	return o.exampleHolder(p, at, ctx)
 }
 
-func (o *openAPI31) header(name string, v any, at location, ctx context) error {
+func (o *openAPI31) header(name string, v any, at location, ctx walkContext) error {
 	h, at, err := o.deref(v, at)
 	if err != nil || h == nil {
 		return err
@@ -220,7 +214,7 @@ func (o *openAPI31) header(name string, v any, at location, ctx context) error {
 	return o.exampleHolder(h, at, ctx)
 }
 
-func (o *openAPI31) requestBody(v any, at location, ctx context) error {
+func (o *openAPI31) requestBody(v any, at location, ctx walkContext) error {
 	body, at, err := o.deref(v, at)
 	if err != nil || body == nil {
 		return err
@@ -231,7 +225,7 @@ func (o *openAPI31) requestBody(v any, at location, ctx context) error {
 	return o.content(body["content"], at.child("content"), ctx)
 }
 
-func (o *openAPI31) response(code string, v any, at location, ctx context) error {
+func (o *openAPI31) response(code string, v any, at location, ctx walkContext) error {
 	r, at, err := o.deref(v, at)
 	if err != nil || r == nil {
 		return err
@@ -249,7 +243,7 @@ func (o *openAPI31) response(code string, v any, at location, ctx context) error
 	return nil
 }
 
-func (o *openAPI31) content(v any, at location, ctx context) error {
+func (o *openAPI31) content(v any, at location, ctx walkContext) error {
 	media, _ := v.(map[string]any)
 	for _, mt := range sortedKeys(media) {
 		m, ok := media[mt].(map[string]any)
@@ -270,7 +264,7 @@ func (o *openAPI31) content(v any, at location, ctx context) error {
 }
 
 // exampleHolder handles a parameter or header: a schema, or content.
-func (o *openAPI31) exampleHolder(h map[string]any, at location, ctx context) error {
+func (o *openAPI31) exampleHolder(h map[string]any, at location, ctx walkContext) error {
 	if err := o.sitesOf(h, at, ctx, ""); err != nil {
 		return err
 	}
@@ -279,23 +273,15 @@ func (o *openAPI31) exampleHolder(h map[string]any, at location, ctx context) er
 
 // sitesOf checks the `example` and `examples` of a media type, parameter or
 // header against its `schema`, and the examples inside that schema.
-func (o *openAPI31) sitesOf(holder map[string]any, at location, ctx context, note string) (err error) {
+func (o *openAPI31) sitesOf(holder map[string]any, at location, ctx walkContext, note string) error {
 	var schemaAt *location
-	if s, ok := holder["schema"]; ok {
-		canonical, err := o.canonicalSchema(s, at.child("schema"))
+	schema, hasSchema := holder["schema"]
+	if hasSchema {
+		canonical, err := o.canonicalSchema(schema, at.child("schema"))
 		if err != nil {
 			return err
 		}
 		schemaAt = &canonical
-		// The schema's own examples after the holder's: compiling the whole
-		// schema first lets the compiler vet each nested schema only once.
-		defer func() {
-			if err == nil {
-				ctx := ctx
-				ctx.top = at.child("schema")
-				err = o.schema(s, ctx.top, ctx)
-			}
-		}()
 	}
 	describe := func(example string) string {
 		if ctx.mediaType != "" {
@@ -333,7 +319,12 @@ func (o *openAPI31) sitesOf(holder map[string]any, at location, ctx context, not
 			return err
 		}
 	}
-	return nil
+	if !hasSchema {
+		return nil
+	}
+	// The schema's own examples come after the holder's, as a reader meets them.
+	ctx.top = at.child("schema")
+	return o.schema(schema, ctx.top, ctx)
 }
 
 // canonicalSchema is where the schema at `at` really is: a schema that is
@@ -366,7 +357,7 @@ func (o *openAPI31) canonicalSchema(v any, at location) (location, error) {
 
 // schema takes the examples of the schema at `at` and of every schema inside
 // it or reached from it by $ref, each schema once.
-func (o *openAPI31) schema(v any, at location, ctx context) error {
+func (o *openAPI31) schema(v any, at location, ctx walkContext) error {
 	if o.walked[at] {
 		return nil
 	}
@@ -425,7 +416,7 @@ func (o *openAPI31) schema(v any, at location, ctx context) error {
 
 // check checks one site, once per (example, schema) pair. A $ref inside the
 // example that does not resolve fails the whole document, as any $ref does.
-func (o *openAPI31) check(s site, ctx context) error {
+func (o *openAPI31) check(s site, ctx walkContext) error {
 	key := [2]location{s.at}
 	if s.schema != nil {
 		key[1] = *s.schema
