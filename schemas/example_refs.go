@@ -47,7 +47,7 @@ func (l *loader) inlineRefs(value any, at location, chain []location) (any, erro
 			}
 			base, ok := inlined.(map[string]any)
 			if !ok {
-				return nil, &LoadError{File: l.name(at.file), Pointer: refAt, Err: fmt.Errorf("$ref %q: keys beside it need an object to lay them over, and it names a %s", ref, jsonTypeOf(inlined))}
+				return nil, &LoadError{File: l.name(at.file), Pointer: refAt, Err: fmt.Errorf("$ref %q: keys beside it need an object to lay them over, and it names %s", ref, aJSONType(inlined))}
 			}
 			for k, v := range base {
 				out[k] = v
@@ -78,20 +78,21 @@ func (l *loader) inlineRefs(value any, at location, chain []location) (any, erro
 	return value, nil
 }
 
-func jsonTypeOf(v any) string {
+// aJSONType names the JSON type of v, with its article: "an object".
+func aJSONType(v any) string {
 	switch v.(type) {
 	case nil:
 		return "null"
 	case map[string]any:
-		return "object"
+		return "an object"
 	case []any:
-		return "array"
+		return "an array"
 	case string:
-		return "string"
+		return "a string"
 	case bool:
-		return "boolean"
+		return "a boolean"
 	}
-	return "number"
+	return "a number"
 }
 
 // inlineSwaggerExampleRefs applies the convention to every example site of a

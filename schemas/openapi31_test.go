@@ -299,3 +299,66 @@ func TestSharedSpecV11Sync(t *testing.T) {
 		}
 	}
 }
+
+// Faults the fixtures do not show, written to a temporary folder.
+func TestOpenAPI31Faults(t *testing.T) {
+	const head = "openapi: 3.1.0\ninfo: {title: t, version: '1'}\npaths:\n  /x:\n    get:\n      responses:\n        '200':\n          description: d\n          content:\n            application/json:\n"
+	cases := []struct {
+		name    string
+		doc     string
+		files   map[string]string // beside doc.yaml
+		loadErr string            // the LoadError's message and pointer, or
+		fails   string            // the only failing example's error
+	}{
+		{
+			name:    "an example that refers back to itself",
+			doc:     head + "              schema: {type: object}\n              example: {$ref: a.yaml}\n",
+			files:   map[string]string{"a.yaml": "{$ref: b.yaml}\n", "b.yaml": "{$ref: a.yaml}\n"},
+			loadErr: `#/$ref: $ref "a.yaml": the example refers back to itself`,
+		},
+		{
+			name:    "keys beside a $ref to something that is no object",
+			doc:     head + "              schema: {type: object}\n              example: {$ref: a.yaml, type: m.presence}\n",
+			files:   map[string]string{"a.yaml": "[1, 2]\n"},
+			loadErr: `#/paths/~1x/get/responses/200/content/application~1json/example/$ref: $ref "a.yaml": keys beside it need an object to lay them over, and it names an array`,
+		},
+		{
+			name:  "a schema that is not valid 2020-12",
+			doc:   head + "              schema: {type: 5}\n              example: {}\n",
+			fails: "invalid schema",
+		},
+		{
+			name:  "a schema's examples that is not an array",
+			doc:   head + "              schema: {type: object, examples: {a: 1}}\n",
+			fails: "a schema's examples must be an array in JSON Schema 2020-12; found an object",
+		},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			if c.files == nil {
+				c.files = map[string]string{}
+			}
+			c.files["doc.yaml"] = c.doc
+			for name, content := range c.files {
+				if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			examples, err := schemas.CheckFileExamples(filepath.Join(dir, "doc.yaml"), schemas.ExampleOptions{})
+			if c.loadErr != "" {
+				if err == nil || !strings.HasSuffix(err.Error(), c.loadErr) {
+					t.Errorf("got %v, want a load error ending %s", err, c.loadErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			failed := failures(examples)
+			if len(failed) != 1 || !strings.Contains(failed[0].Err.Error(), c.fails) {
+				t.Errorf("failures %v, want one saying %q", failed, c.fails)
+			}
+		})
+	}
+}

@@ -369,7 +369,7 @@ func (o *openAPI31) schema(v any, at location, ctx walkContext) error {
 	self := at
 	what := strings.TrimSpace(ctx.what + " schema")
 	suffix := ""
-	if inner, ok := strings.CutPrefix(at.pointer, ctx.top.pointer); ok && at.file == ctx.top.file && inner != "" {
+	if inner, ok := strings.CutPrefix(at.pointer, ctx.top.pointer); ok && at.file == ctx.top.file && strings.HasPrefix(inner, "/") {
 		suffix = " at " + inner
 	} else if at != ctx.top {
 		suffix = " at " + at.pointer
@@ -384,7 +384,7 @@ func (o *openAPI31) schema(v any, at location, ctx walkContext) error {
 		if !isList {
 			o.examples = append(o.examples, Example{
 				Where: what + " examples" + suffix, File: o.l.name(at.file), Pointer: at.child("examples").pointer, Value: value,
-				Err: fmt.Errorf("a schema's examples must be an array in JSON Schema 2020-12; found a %s", jsonTypeOf(value)),
+				Err: fmt.Errorf("a schema's examples must be an array in JSON Schema 2020-12; found %s", aJSONType(value)),
 			})
 		}
 		for i, item := range list {
