@@ -49,12 +49,16 @@ func runExamples(args []string, stdout, stderr io.Writer) int {
 		if err == nil {
 			examples = doc.CheckExamples()
 		}
-		reports = append(reports, newDocumentReport("schemas/spec/"+schemas.SeedPath, examples, err))
+		reports = append(reports, newDocumentReport("schemas/spec/"+schemas.SeedPath, examples, err, nil))
 	}
 	opts := schemas.ExampleOptions{AssertFormats: *formats}
+	// Documents of one folder share definition files; an example written in
+	// one is reported under the first document that reaches it, so a broken
+	// error.yaml example is one failure, not one per document.
+	reported := map[string]bool{}
 	for _, f := range files {
 		examples, err := schemas.CheckFileExamples(f, opts)
-		reports = append(reports, newDocumentReport(f, examples, err))
+		reports = append(reports, newDocumentReport(f, examples, err, reported))
 	}
 
 	summary := summarise(reports)
@@ -110,6 +114,9 @@ type documentReport struct {
 	File     string          `json:"file"`
 	Error    string          `json:"error,omitempty"` // the document could not be loaded
 	Examples []exampleReport `json:"examples"`
+	// Shared counts the examples left out because an earlier document of
+	// the same call reported them: they are written in a file both reach.
+	Shared int `json:"shared,omitempty"`
 }
 
 type exampleReport struct {
@@ -133,13 +140,24 @@ type examplesSummary struct {
 	Failed     int `json:"failed"`
 }
 
-func newDocumentReport(file string, examples []schemas.Example, loadErr error) documentReport {
+// newDocumentReport reports a document's examples, leaving out those already
+// in reported (by where each is written and what it is checked against),
+// which it then holds too; a nil reported leaves out none.
+func newDocumentReport(file string, examples []schemas.Example, loadErr error, reported map[string]bool) documentReport {
 	r := documentReport{File: file, Examples: []exampleReport{}}
 	if loadErr != nil {
 		r.Error = loadErr.Error()
 		return r
 	}
 	for _, ex := range examples {
+		if reported != nil {
+			key := filepath.Clean(ex.File) + "#" + ex.Pointer + " " + ex.Schema
+			if reported[key] {
+				r.Shared++
+				continue
+			}
+			reported[key] = true
+		}
 		er := exampleReport{Operation: ex.Operation, Where: ex.Where, File: ex.File, Pointer: ex.Pointer, Schema: ex.Schema, Verdict: "pass", Note: ex.Note}
 		if ex.Err != nil {
 			er.Verdict = "fail"

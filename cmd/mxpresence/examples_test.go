@@ -176,3 +176,23 @@ func TestExamplesFormatsFlag(t *testing.T) {
 		t.Errorf("with --formats: exit %d, want 1 and a format violation\n%s", code, out)
 	}
 }
+
+// Documents of one call that reach one definition file report its examples
+// once, under the first of them.
+func TestExamplesSharedDefinitionReportedOnce(t *testing.T) {
+	doc := openapi31Dir + "definition-example.yaml"
+	code, out, _ := runCLI(t, "examples", "--format", "json", doc, doc)
+	if code != 1 {
+		t.Fatalf("exit %d, want 1", code)
+	}
+	var got examplesOutput
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatalf("output is not JSON: %v\n%s", err, out)
+	}
+	if got.Summary != (examplesSummary{Documents: 2, Examples: 1, Failed: 1}) {
+		t.Errorf("summary %+v, want the one failure once", got.Summary)
+	}
+	if len(got.Documents) != 2 || len(got.Documents[1].Examples) != 0 || got.Documents[1].Shared != 1 {
+		t.Errorf("second document %+v, want its one example counted as shared", got.Documents[1])
+	}
+}
