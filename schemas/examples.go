@@ -23,10 +23,13 @@ type Example struct {
 	// Pointer locates the example in File; for Swagger 2.0, in the expanded
 	// document.
 	Pointer string
-	Value   any    // as written: a string holding JSON is still a string here
-	Schema  string // the schema it is checked against, as file#pointer; empty when none
-	Note    string // what was not checked, and why; empty when fully checked
-	Err     error  // nil when the example is valid
+	Value   any // as written: a string holding JSON is still a string here
+	// Schema is the schema it is checked against: file#pointer for OpenAPI
+	// 3.1, the pointer in the expanded document for Swagger 2.0; empty when
+	// none (or for a parameter's x-example, checked against its own fields).
+	Schema string
+	Note   string // what was not checked, and why; empty when fully checked
+	Err    error  // nil when the example is valid
 }
 
 // Passed reports whether the example is valid.
@@ -115,6 +118,7 @@ func (r *Response) checkExamples(op, status string) []Example {
 				ex.Err = checkJSON([]byte(text))
 			}
 		default:
+			ex.Schema = r.Schema.Pointer
 			ex.Err = checkAgainst(r.Schema, ex.Value)
 		}
 		out = append(out, ex)
@@ -151,6 +155,7 @@ func schemaExamples(op, where, pointer string, s *spec.Schema, compiled *Schema)
 				return
 			}
 		}
+		ex.Schema = target.Pointer
 		ex.Err = checkAgainst(target, sub.Example)
 		out = append(out, ex)
 	})
