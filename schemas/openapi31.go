@@ -70,23 +70,43 @@ func parseYAMLNodes(data []byte) (any, error) {
 	if doc.Kind == 0 {
 		return nil, nil // an empty file
 	}
-	v, err := nodeValue(&doc)
+	// An alias is expanded wherever it is used; the budget stops a file of
+	// aliases of aliases (the "billion laughs") from expanding without end.
+	r := &nodeReader{budget: maxYAMLValues}
+	v, err := r.value(&doc)
 	if err != nil {
 		return nil, fmt.Errorf("parse: %w", err)
 	}
 	return v, nil
 }
 
-func nodeValue(n *yaml.Node) (any, error) {
+// maxYAMLValues bounds the values one file expands to: the largest Matrix
+// spec file holds a few thousand.
+const maxYAMLValues = 1_000_000
+
+type nodeReader struct{ budget int }
+
+func (r *nodeReader) value(n *yaml.Node) (any, error) {
+	r.budget--
+	if r.budget < 0 {
+		return nil, fmt.Errorf("more than %d values once its aliases are expanded", maxYAMLValues)
+	}
+	return r.nodeValue(n)
+}
+
+func (r *nodeReader) nodeValue(n *yaml.Node) (any, error) {
 	switch n.Kind {
 	case yaml.DocumentNode:
-		return nodeValue(n.Content[0])
+		if len(n.Content) == 0 {
+			return nil, nil
+		}
+		return r.value(n.Content[0])
 	case yaml.AliasNode:
-		return nodeValue(n.Alias)
+		return r.value(n.Alias)
 	case yaml.SequenceNode:
 		out := make([]any, len(n.Content))
 		for i, c := range n.Content {
-			v, err := nodeValue(c)
+			v, err := r.value(c)
 			if err != nil {
 				return nil, err
 			}
@@ -100,7 +120,7 @@ func nodeValue(n *yaml.Node) (any, error) {
 			if key.Kind != yaml.ScalarNode {
 				return nil, fmt.Errorf("line %d: a mapping key that is not a scalar", key.Line)
 			}
-			v, err := nodeValue(value)
+			v, err := r.value(value)
 			if err != nil {
 				return nil, err
 			}

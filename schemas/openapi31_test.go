@@ -323,6 +323,11 @@ func TestOpenAPI31Faults(t *testing.T) {
 			loadErr: `#/paths/~1x/get/responses/200/content/application~1json/example/$ref: $ref "a.yaml": keys beside it need an object to lay them over, and it names an array`,
 		},
 		{
+			name:    "aliases of aliases that would expand to a billion values",
+			doc:     billionLaughs,
+			loadErr: "doc.yaml: parse: more than 1000000 values once its aliases are expanded",
+		},
+		{
 			name:  "a schema that is not valid 2020-12",
 			doc:   head + "              schema: {type: 5}\n              example: {}\n",
 			fails: "invalid schema",
@@ -362,3 +367,15 @@ func TestOpenAPI31Faults(t *testing.T) {
 		})
 	}
 }
+
+const billionLaughs = `openapi: 3.1.0
+a: &a [x, x, x, x, x, x, x, x, x, x]
+b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]
+c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]
+d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]
+e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]
+f: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e, *e]
+g: &g [*f, *f, *f, *f, *f, *f, *f, *f, *f, *f]
+h: &h [*g, *g, *g, *g, *g, *g, *g, *g, *g, *g]
+i: &i [*h, *h, *h, *h, *h, *h, *h, *h, *h, *h]
+`
