@@ -23,7 +23,10 @@ type Example struct {
 	// Pointer locates the example in File; for Swagger 2.0, in the expanded
 	// document.
 	Pointer string
-	Value   any // as written: a string holding JSON is still a string here
+	// Value is the example as written: a string holding JSON is still a
+	// string, and an OpenAPI 3.1 example keeps its $refs (a Swagger 2.0 one
+	// has them inlined).
+	Value any
 	// Schema is the schema it is checked against: file#pointer for OpenAPI
 	// 3.1, the pointer in the expanded document for Swagger 2.0; empty when
 	// none (or for a parameter's x-example, checked against its own fields).

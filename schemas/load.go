@@ -70,7 +70,8 @@ func load(fsys fs.FS, rootPath, displayName string) (*Document, error) {
 	if err := l.checkRefs(rootPath); err != nil {
 		return nil, err
 	}
-	// Before normalise, which would rewrite the example files as schemas.
+	// Examples written by $ref become what they name (the Matrix convention)
+	// before go-openapi reads them, since it would keep the $ref object.
 	if err := l.inlineSwaggerExampleRefs(rootMap); err != nil {
 		return nil, err
 	}
