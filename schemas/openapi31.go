@@ -45,8 +45,10 @@ func CheckFileExamples(file string, opts ExampleOptions) ([]Example, error) {
 		return nil, &LoadError{File: file, Err: errors.New("not an API document: the top level is not an object")}
 	case isOpenAPI && strings.HasPrefix(openapi, "3.1."):
 		return checkOpenAPI31(l, rootMap, opts)
-	case isOpenAPI || rootMap["openapi"] != nil:
-		return nil, &LoadError{File: file, Err: fmt.Errorf("an OpenAPI %v document; mxpresence reads Swagger 2.0 and OpenAPI 3.1", rootMap["openapi"])}
+	case isOpenAPI:
+		return nil, &LoadError{File: file, Err: fmt.Errorf("an OpenAPI %s document; mxpresence reads Swagger 2.0 and OpenAPI 3.1", openapi)}
+	case rootMap["openapi"] != nil: // YAML reads an unquoted 3.1 as a number
+		return nil, &LoadError{File: file, Err: fmt.Errorf(`"openapi" must be a version string such as "3.1.0", not %v`, rootMap["openapi"])}
 	case rootMap["swagger"] != nil:
 		doc, err := Load(file)
 		if err != nil {

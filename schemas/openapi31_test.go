@@ -227,6 +227,7 @@ func TestUnknownDocumentsAreRefused(t *testing.T) {
 	for name, content := range map[string]string{
 		"openapi30.yaml": "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths: {}\n",
 		"neither.yaml":   "info: {title: t}\n",
+		"a-number.yaml":  "openapi: 3.1\ninfo: {title: t, version: '1'}\n",
 	} {
 		file := filepath.Join(dir, name)
 		if err := os.WriteFile(file, []byte(content), 0o600); err != nil {
