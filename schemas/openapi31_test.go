@@ -224,18 +224,18 @@ func TestSwaggerExampleRefsAndFileDownloads(t *testing.T) {
 
 func TestUnknownDocumentsAreRefused(t *testing.T) {
 	dir := t.TempDir()
-	for name, content := range map[string]string{
-		"openapi30.yaml": "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths: {}\n",
-		"neither.yaml":   "info: {title: t}\n",
-		"a-number.yaml":  "openapi: 3.1\ninfo: {title: t, version: '1'}\n",
+	for name, c := range map[string]struct{ content, reason string }{
+		"openapi30.yaml": {"openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths: {}\n", "an OpenAPI 3.0.3 document; mxpresence reads Swagger 2.0 and OpenAPI 3.1"},
+		"neither.yaml":   {"info: {title: t}\n", `not an API document: neither "swagger: 2.0" nor "openapi: 3.1.x"`},
+		"a-number.yaml":  {"openapi: 3.1\ninfo: {title: t, version: '1'}\n", `"openapi" must be a version string such as "3.1.0", not 3.1`},
 	} {
 		file := filepath.Join(dir, name)
-		if err := os.WriteFile(file, []byte(content), 0o600); err != nil {
+		if err := os.WriteFile(file, []byte(c.content), 0o600); err != nil {
 			t.Fatal(err)
 		}
 		var lerr *schemas.LoadError
-		if _, err := schemas.CheckFileExamples(file, schemas.ExampleOptions{}); !errors.As(err, &lerr) || lerr.File != file {
-			t.Errorf("%s: got %v, want a LoadError naming the file", name, err)
+		if _, err := schemas.CheckFileExamples(file, schemas.ExampleOptions{}); !errors.As(err, &lerr) || lerr.File != file || lerr.Err.Error() != c.reason {
+			t.Errorf("%s: got %v, want a LoadError naming the file: %s", name, err, c.reason)
 		}
 	}
 }
