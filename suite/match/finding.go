@@ -7,6 +7,7 @@ import (
 	"mime"
 	"strings"
 
+	"github.com/onsi/gomega/matchers"
 	"github.com/onsi/gomega/types"
 
 	"github.com/mxpresence/mxpresence/suite/client"
@@ -27,14 +28,30 @@ type Miss struct {
 }
 
 // Missed returns what a matcher of this package found wrong in the exchange
-// of its last failed match; false when it has not failed or is not one of
-// this package's matchers.
+// of its last failed match, looking inside gomega.And and gomega.Or, which
+// requirements use to ask for a status and an errcode at once; false when
+// it has not failed or is not one of this package's matchers.
 func Missed(m types.GomegaMatcher) (Miss, bool) {
-	em, ok := m.(*exchangeMatcher)
-	if !ok || em.missed == nil {
-		return Miss{}, false
+	switch m := m.(type) {
+	case *exchangeMatcher:
+		if m.missed != nil {
+			return *m.missed, true
+		}
+	case *matchers.AndMatcher:
+		return firstMissed(m.Matchers)
+	case *matchers.OrMatcher:
+		return firstMissed(m.Matchers)
 	}
-	return *em.missed, true
+	return Miss{}, false
+}
+
+func firstMissed(ms []types.GomegaMatcher) (Miss, bool) {
+	for _, m := range ms {
+		if miss, ok := Missed(m); ok {
+			return miss, true
+		}
+	}
+	return Miss{}, false
 }
 
 // missStatus is a wrong status: the body says what came instead.

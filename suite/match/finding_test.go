@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"testing"
 
+	"github.com/onsi/gomega"
 	"github.com/onsi/gomega/types"
 
 	"github.com/mxpresence/mxpresence/suite/client"
@@ -34,6 +35,9 @@ func TestMissedSaysWhatWasWrong(t *testing.T) {
 		{"header list lacks one", match.HaveHeaderListing("Access-Control-Allow-Methods", "GET", "POST"), cors, match.Miss{Pointer: "header Access-Control-Allow-Methods", Rule: "lists GET, POST", Found: "lacks POST"}},
 		{"header absent", match.HaveHeader("Access-Control-Allow-Origin", "*"), cors, match.Miss{Pointer: "header Access-Control-Allow-Origin", Rule: "*", Found: "absent"}},
 		{"no response", match.HaveStatus(200), noResponse, match.Miss{Rule: "status 200 OK", Found: "no response"}},
+		{"inside And, the part that failed", gomega.And(match.HaveStatus(403), match.HaveErrcodeIn("M_NOT_JSON", "M_BAD_JSON")), forbidden, match.Miss{Pointer: "/errcode", Rule: "errcode M_NOT_JSON or M_BAD_JSON", Found: "M_FORBIDDEN"}},
+		{"inside And, a wrong status first", gomega.And(match.HaveStatus(404), match.HaveMatrixErrorBody()), forbidden, match.Miss{Rule: "status 404", Found: "M_FORBIDDEN"}},
+		{"inside Or", gomega.Or(match.HaveStatus(200), match.HaveStatus(204)), forbidden, match.Miss{Rule: "status 200", Found: "M_FORBIDDEN"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

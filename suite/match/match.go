@@ -111,6 +111,9 @@ func HaveErrcodeIn(codes ...string) types.GomegaMatcher {
 			}
 			return slices.Contains(codes, m.Errcode), describeStatus(ex)
 		},
+		miss: func(ex *client.Exchange) Miss {
+			return Miss{Pointer: "/errcode", Rule: "errcode " + strings.Join(codes, " or "), Found: bodyKind(ex)}
+		},
 	}
 }
 
