@@ -548,10 +548,14 @@ func faults() []Deviation {
 			}),
 		},
 		{
-			Name: "currently-active-missing", Category: "off the schema: missing field", CheckWith: "r0",
-			Description: "Under r0 and v3, GET status leaves out currently_active.",
+			Name: "currently-active-while-offline", Category: "state reported wrongly", CheckWith: "r0",
+			Description: "Under r0 and v3, GET status gives currently_active true whatever the presence, offline and unavailable included.",
 			CaughtBy:    []string{"PRES-STATUS-GET-11"},
-			wrap:        editStatus(func(st map[string]any) { delete(st, "currently_active") }),
+			wrap: editStatus(func(st map[string]any) {
+				if _, ok := st["currently_active"]; ok {
+					st["currently_active"] = true
+				}
+			}),
 		},
 		{
 			Name: "currently-active-string", Category: "off the schema: wrong type", CheckWith: "v3",
@@ -630,6 +634,8 @@ func faults() []Deviation {
 				})
 			},
 		},
+
+		presenceFlickersEmpty(),
 
 		// Rate limiting, CORS, routing, paths.
 		{

@@ -21,8 +21,12 @@ type Deviation struct {
 	Category    string // what kind of break a fault is, e.g. "auth not checked"
 	Description string
 	// CaughtBy lists the requirements that must fail when the fault is on.
-	// Empty for variations.
+	// Empty for variations, and for transient faults.
 	CaughtBy []string
+	// Transient marks a fault whose effect comes and goes, so that the
+	// requirements meeting it differ from run to run: it declares none, and
+	// the run must fail all the same.
+	Transient bool
 	// CheckWith is the API version whose suite run must catch the fault:
 	// v1, r0 or v3; empty means v1.
 	CheckWith string
@@ -45,14 +49,20 @@ func (k DeviationKind) String() string {
 }
 
 // Faults lists every fault, by name.
-func Faults() []Deviation { return sorted(faults()) }
+func Faults() []Deviation { return sorted(allFaults()) }
+
+// allFaults gathers the faults of every kind.
+func allFaults() []Deviation { return append(faults(), laterFaults()...) }
 
 // Variations lists every legitimate variation, by name.
-func Variations() []Deviation { return sorted(variations()) }
+func Variations() []Deviation { return sorted(allVariations()) }
+
+// allVariations gathers the variations of every kind.
+func allVariations() []Deviation { return append(variations(), orderVariations()...) }
 
 // LookupDeviation finds a fault or variation by name.
 func LookupDeviation(name string) (Deviation, bool) {
-	for _, d := range append(faults(), variations()...) {
+	for _, d := range append(allFaults(), allVariations()...) {
 		if d.Name == name {
 			return d, true
 		}

@@ -17,8 +17,10 @@ func TestDeviationsAreDocumented(t *testing.T) {
 			t.Errorf("%s: name used twice", d.Name)
 		case d.Description == "" || d.wrap == nil:
 			t.Errorf("%s: no description or no behaviour", d.Name)
-		case d.Kind == Fault && (len(d.CaughtBy) == 0 || d.Category == ""):
+		case d.Kind == Fault && (len(d.CaughtBy) == 0 && !d.Transient || d.Category == ""):
 			t.Errorf("%s: a fault must name its kind of break and the requirements that catch it", d.Name)
+		case d.Transient && len(d.CaughtBy) > 0:
+			t.Errorf("%s: a transient fault lands on different requirements each run, so it can declare none", d.Name)
 		case d.Kind == Variation && len(d.CaughtBy) > 0:
 			t.Errorf("%s: a variation is caught by nothing", d.Name)
 		}

@@ -27,7 +27,7 @@ func variations() []Deviation {
 			},
 		},
 		{
-			Name: "status-readable-without-token", Kind: Variation,
+			Name: "status-readable-without-token", Kind: Variation, CheckWith: "v1",
 			Description: "GET status needs no access token, as the seed declares no security for it; an anonymous reader sees every user's presence.",
 			wrap:        actAsPathUser(getStatus, tokenMissing),
 		},
@@ -121,6 +121,11 @@ func variations() []Deviation {
 					})
 				})
 			},
+		},
+		{
+			Name: "status-currently-active-omitted", Kind: Variation, CheckWith: "v3",
+			Description: "Under r0 and v3, GET status leaves out currently_active, which the spec says a server may include.",
+			wrap:        editStatus(func(st map[string]any) { delete(st, "currently_active") }),
 		},
 		{
 			Name: "no-rate-limit", Kind: Variation,

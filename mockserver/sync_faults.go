@@ -1,6 +1,7 @@
 package mockserver
 
 import (
+	"bytes"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -188,6 +189,24 @@ func deliveryFaults() []Deviation {
 					}
 					return body
 				})(s, inline)
+			},
+		},
+		{
+			Name: "bad-filter-unknown-errcode", Category: "error format", CheckWith: "r0",
+			Description: "A filter that is not JSON, or of the wrong shape, is refused with 400 M_UNKNOWN, a code that says nothing of what was wrong.",
+			CaughtBy:    []string{"PRES-SYNC-22"},
+			wrap: func(s *Server, next http.Handler) http.Handler {
+				unknown := func(rec *recorder, _ *http.Request, _ reached) {
+					if rec.status == http.StatusBadRequest && bytes.Contains(rec.body.Bytes(), []byte(`"errcode":"M_`)) {
+						rec.body.Reset()
+						rec.body.WriteString(`{"errcode":"M_UNKNOWN","error":"json.Unmarshal: unexpected end of JSON input"}`)
+					}
+				}
+				return rewrite(s, rewrite(s, next, postFilter, unknown), getSync, func(rec *recorder, r *http.Request, at reached) {
+					if r.URL.Query().Has("filter") {
+						unknown(rec, r, at)
+					}
+				})
 			},
 		},
 		{

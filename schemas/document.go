@@ -46,8 +46,11 @@ type Operation struct {
 type Response struct {
 	Status   int // 0 for the default response
 	Pointer  string
-	Schema   *Schema        // nil when the document gives no schema
+	Schema   *Schema        // nil when the document gives no schema or a file
 	Examples map[string]any // by media type, as written
+	// File says the schema is Swagger's `type: file`, a download: no JSON
+	// Schema describes it, so any body is accepted and no example checked.
+	File bool
 }
 
 // methodOrder is how operations are listed: reads before writes, as a
@@ -149,6 +152,10 @@ func newOperation(sw *spec.Swagger, path, method string, item *spec.PathItem, op
 
 func newResponse(status int, pointer string, r *spec.Response) (*Response, error) {
 	resp := &Response{Status: status, Pointer: pointer, Examples: r.Examples}
+	if r.Schema != nil && isFileSchema(r.Schema) {
+		resp.File = true
+		return resp, nil
+	}
 	if r.Schema != nil {
 		s, err := compileSchema(r.Schema, pointer+"/schema")
 		if err != nil {
@@ -158,6 +165,9 @@ func newResponse(status int, pointer string, r *spec.Response) (*Response, error
 	}
 	return resp, nil
 }
+
+// isFileSchema tells Swagger's `type: file`, which gojsonschema cannot compile.
+func isFileSchema(s *spec.Schema) bool { return s.Type.Contains("file") }
 
 func mergeParameters(pathLevel, opLevel []spec.Parameter) []spec.Parameter {
 	out := slices.Clone(opLevel)

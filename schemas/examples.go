@@ -17,10 +17,22 @@ import (
 type Example struct {
 	Operation string // e.g. "PUT /presence/{userId}/status"; empty for a top-level definition
 	Where     string // e.g. `body "presenceState" schema example`
-	Pointer   string // JSON pointer of the example in the expanded document
-	Value     any    // as written: a string holding JSON is still a string here
-	Note      string // what was not checked, and why; empty when fully checked
-	Err       error  // nil when the example is valid
+	// File holds the example, named as the user would name it: the
+	// document, or for OpenAPI 3.1 a file one of its $refs reaches.
+	File string
+	// Pointer locates the example in File; for Swagger 2.0, in the expanded
+	// document.
+	Pointer string
+	// Value is the example as written: a string holding JSON is still a
+	// string, and an OpenAPI 3.1 example keeps its $refs (a Swagger 2.0 one
+	// has them inlined).
+	Value any
+	// Schema is the schema it is checked against: file#pointer for OpenAPI
+	// 3.1, the pointer in the expanded document for Swagger 2.0; empty when
+	// none (or for a parameter's x-example, checked against its own fields).
+	Schema string
+	Note   string // what was not checked, and why; empty when fully checked
+	Err    error  // nil when the example is valid
 }
 
 // Passed reports whether the example is valid.
@@ -47,6 +59,9 @@ func (d *Document) CheckExamples() []Example {
 	for _, name := range names {
 		def := d.Swagger.Definitions[name]
 		out = append(out, schemaExamples("", fmt.Sprintf("definition %q", name), "/definitions/"+escapePointer(name), &def, nil)...)
+	}
+	for i := range out {
+		out[i].File = d.Name
 	}
 	return out
 }
@@ -96,6 +111,8 @@ func (r *Response) checkExamples(op, status string) []Example {
 			Value:     r.Examples[mt],
 		}
 		switch {
+		case r.File:
+			ex.Note = "not checked: the response is a file (type: file)"
 		case !isJSONMediaType(mt):
 			ex.Note = "not checked: not a JSON media type"
 		case r.Schema == nil:
@@ -104,6 +121,7 @@ func (r *Response) checkExamples(op, status string) []Example {
 				ex.Err = checkJSON([]byte(text))
 			}
 		default:
+			ex.Schema = r.Schema.Pointer
 			ex.Err = checkAgainst(r.Schema, ex.Value)
 		}
 		out = append(out, ex)
@@ -126,6 +144,11 @@ func schemaExamples(op, where, pointer string, s *spec.Schema, compiled *Schema)
 		if at != "" {
 			ex.Where = where + " example at " + at
 		}
+		if isFileSchema(sub) {
+			ex.Note = "not checked: the schema is a file (type: file)"
+			out = append(out, ex)
+			return
+		}
 		target := compiled
 		if at != "" || target == nil {
 			var err error
@@ -135,6 +158,7 @@ func schemaExamples(op, where, pointer string, s *spec.Schema, compiled *Schema)
 				return
 			}
 		}
+		ex.Schema = target.Pointer
 		ex.Err = checkAgainst(target, sub.Example)
 		out = append(out, ex)
 	})

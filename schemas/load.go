@@ -50,7 +50,7 @@ func LoadFS(fsys fs.FS, file string) (*Document, error) {
 }
 
 func load(fsys fs.FS, rootPath, displayName string) (*Document, error) {
-	l := &loader{fsys: fsys, rootPath: rootPath, displayName: displayName, files: map[string]any{}}
+	l := newLoader(fsys, rootPath, displayName, parseYAML)
 	root, err := l.read(rootPath)
 	if err != nil {
 		return nil, err
@@ -60,7 +60,7 @@ func load(fsys fs.FS, rootPath, displayName string) (*Document, error) {
 		return nil, &LoadError{File: displayName, Err: errors.New("not a Swagger document: the top level is not an object")}
 	}
 	if v, ok := rootMap["openapi"]; ok {
-		return nil, &LoadError{File: displayName, Err: fmt.Errorf("an OpenAPI %v document; mxpresence reads Swagger 2.0", v)}
+		return nil, &LoadError{File: displayName, Err: fmt.Errorf("an OpenAPI %v document; Load reads Swagger 2.0 (CheckFileExamples reads OpenAPI 3.1 too)", v)}
 	}
 	if v, _ := rootMap["swagger"].(string); v != "2.0" {
 		return nil, &LoadError{File: displayName, Err: fmt.Errorf(`not a Swagger 2.0 document: "swagger" is %v, want "2.0"`, rootMap["swagger"])}
@@ -68,6 +68,11 @@ func load(fsys fs.FS, rootPath, displayName string) (*Document, error) {
 	// Every $ref is checked on the files as written, so that an error's
 	// pointer names a place the author can find.
 	if err := l.checkRefs(rootPath); err != nil {
+		return nil, err
+	}
+	// Examples written by $ref become what they name (the Matrix convention)
+	// before go-openapi reads them, since it would keep the $ref object.
+	if err := l.inlineSwaggerExampleRefs(rootMap); err != nil {
 		return nil, err
 	}
 	l.normalise()
@@ -101,6 +106,14 @@ type loader struct {
 	rootPath    string
 	displayName string
 	files       map[string]any // absolute path -> parsed content
+	parse       func([]byte) (any, error)
+	// schemaFiles are the files checkRefs reached through a $ref: schemas,
+	// unlike the files an example's $ref reaches.
+	schemaFiles []string
+}
+
+func newLoader(fsys fs.FS, rootPath, displayName string, parse func([]byte) (any, error)) *loader {
+	return &loader{fsys: fsys, rootPath: rootPath, displayName: displayName, files: map[string]any{}, parse: parse}
 }
 
 // read parses a YAML or JSON file: YAML is a superset, and the spec tooling
@@ -116,7 +129,7 @@ func (l *loader) read(absPath string) (any, error) {
 	if err != nil {
 		return nil, &LoadError{File: l.name(absPath), Err: err}
 	}
-	doc, err := parseYAML(data)
+	doc, err := l.parse(data)
 	if err != nil {
 		return nil, &LoadError{File: l.name(absPath), Err: err}
 	}
@@ -141,12 +154,9 @@ func (l *loader) name(absPath string) string {
 // form JSON Schema would misread (see normaliseSchemaRefs). Files other than
 // the root are reached through schema $refs, so they are schemas throughout.
 func (l *loader) normalise() {
-	for p, doc := range l.files {
-		if p == l.rootPath {
-			normaliseSwaggerRefs(doc)
-		} else {
-			l.files[p] = normaliseSchemaRefs(doc)
-		}
+	normaliseSwaggerRefs(l.files[l.rootPath])
+	for _, p := range l.schemaFiles {
+		l.files[p] = normaliseSchemaRefs(l.files[p])
 	}
 }
 

@@ -22,6 +22,9 @@ func (l *loader) checkRefs(absPath string) error {
 			return nil
 		}
 		visited[absPath] = true
+		if absPath != l.rootPath {
+			l.schemaFiles = append(l.schemaFiles, absPath)
+		}
 		doc, err := l.read(absPath)
 		if err != nil {
 			return err
@@ -42,36 +45,48 @@ func (l *loader) checkRefs(absPath string) error {
 // resolve returns what ref, written at pointer `at` of the file absPath,
 // points to.
 func (l *loader) resolve(ref, absPath, at string) (any, error) {
+	value, _, err := l.resolveTo(ref, absPath, at)
+	return value, err
+}
+
+// location is a place in one file of a document set.
+type location struct {
+	file    string // absolute path
+	pointer string // JSON pointer inside file
+}
+
+// resolveTo is resolve that also says where the target is.
+func (l *loader) resolveTo(ref, absPath, at string) (any, location, error) {
 	fail := func(format string, args ...any) error {
 		return &LoadError{File: l.name(absPath), Pointer: at, Err: fmt.Errorf("$ref %q: "+format, append([]any{ref}, args...)...)}
 	}
 	u, err := url.Parse(ref)
 	if err != nil {
-		return nil, fail("not a URI reference: %v", err)
+		return nil, location{}, fail("not a URI reference: %v", err)
 	}
 	if u.Scheme != "" || u.Host != "" {
-		return nil, fail("only relative references to local files are supported")
+		return nil, location{}, fail("only relative references to local files are supported")
 	}
-	target := absPath
+	target := location{file: absPath, pointer: u.Fragment}
 	if u.Path != "" {
-		target = path.Join(path.Dir(absPath), u.Path)
+		target.file = path.Join(path.Dir(absPath), u.Path)
 	}
-	doc, err := l.read(target)
+	doc, err := l.read(target.file)
 	if err != nil {
-		return nil, fail("cannot load %s: %v", l.name(target), unwrapLoadError(err))
+		return nil, location{}, fail("cannot load %s: %v", l.name(target.file), unwrapLoadError(err))
 	}
 	if u.Fragment == "" {
-		return doc, nil
+		return doc, target, nil
 	}
 	ptr, err := jsonpointer.New(u.Fragment)
 	if err != nil {
-		return nil, fail("bad JSON pointer: %v", err)
+		return nil, location{}, fail("bad JSON pointer: %v", err)
 	}
 	value, _, err := ptr.Get(doc)
 	if err != nil {
-		return nil, fail("%s has nothing at #%s", l.name(target), u.Fragment)
+		return nil, location{}, fail("%s has nothing at #%s", l.name(target.file), u.Fragment)
 	}
-	return value, nil
+	return value, target, nil
 }
 
 func unwrapLoadError(err error) error {

@@ -18,7 +18,7 @@ func WriteCatalogueMarkdown(w io.Writer) error {
 	b.WriteString("`mxpresence test --list` prints the same.\n\n")
 	fmt.Fprintf(&b, "%d requirements: %d MUST, %d SHOULD. A run reports a requirement that does not hold for its API version as not applicable. ", len(reqs), count(reqs, Must), count(reqs, Should))
 	b.WriteString("Labels for `--label-filter`: the level (`MUST`, `SHOULD`), ")
-	b.WriteString("the endpoint (`status`, `list`, `general`), the method (`GET`, `PUT`, `POST`) and `slow`.\n")
+	b.WriteString("the endpoint (`status`, `list`, `sync`, `events`, `general`), the method (`GET`, `PUT`, `POST`) and `slow`.\n")
 	for _, endpoint := range Endpoints {
 		fmt.Fprintf(&b, "\n## %s\n\n", endpoint)
 		b.WriteString("| ID | level | versions | requirement | basis |\n|---|---|---|---|---|\n")

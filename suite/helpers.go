@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -154,6 +155,59 @@ func setStatusSettled(s *Spec, u *client.Session, presence string, msg ...string
 }
 
 const settlePoll = 50 * time.Millisecond
+
+// hold watches for the whole settle window that something keeps holding:
+// check returns "" while it does, or what it saw instead. A refused write
+// that a server queues and applies a moment later is a write all the same,
+// so one read at once proves nothing. check gets the time left in the
+// window, for reads that may wait (a long-poll); it is called again until
+// the window has closed, the last time after it has.
+func hold(s *Spec, what string, check func(left time.Duration) string) {
+	deadline := time.Now().Add(s.Settle())
+	for {
+		left := max(time.Until(deadline), 0)
+		if problem := check(left); problem != "" {
+			s.fail(fmt.Sprintf("Expected %s for the whole settle window (%s, --settle); %s", what, s.Settle(), problem), 2)
+		}
+		if left == 0 {
+			return
+		}
+		s.Sleep(min(watchPoll, max(time.Until(deadline), time.Millisecond)))
+	}
+}
+
+// watchPoll is how often hold reads a state that does not wait.
+const watchPoll = 100 * time.Millisecond
+
+// holdStatus watches that a user's status, as viewer reads it, stays want.
+func holdStatus(s *Spec, viewer *client.Session, userID string, want stateOf) {
+	hold(s, fmt.Sprintf("the status of %s to stay %s", userID, want), func(time.Duration) string {
+		ex := viewer.GetStatus(s.Context(), userID)
+		st, err := client.DecodeStatus(ex)
+		switch {
+		case err != nil:
+			return fmt.Sprintf("a read failed: %v\n\n%s", err, ex)
+		case state(st) != want:
+			return fmt.Sprintf("a read shows %s.\n\n%s", state(st), ex)
+		}
+		return ""
+	})
+}
+
+// holdList watches that a user's own presence list stays want.
+func holdList(s *Spec, u *client.Session, want []string) {
+	hold(s, fmt.Sprintf("the presence list of %s to stay %v", u.UserID, want), func(time.Duration) string {
+		ex := u.GetList(s.Context(), u.UserID)
+		events, err := client.DecodeList(ex)
+		switch {
+		case err != nil:
+			return fmt.Sprintf("a read failed: %v\n\n%s", err, ex)
+		case !slices.Equal(listedUsers(events), want):
+			return fmt.Sprintf("a read lists %v.\n\n%s", listedUsers(events), ex)
+		}
+		return ""
+	})
+}
 
 // presenceStates are the states the spec lets a client set.
 func presenceStates(api client.API) []string {

@@ -28,10 +28,16 @@ const (
 	EndpointPostList  Endpoint = "POST /presence/list/{userId}"
 	EndpointGetList   Endpoint = "GET /presence/list/{userId}"
 	EndpointGeneral   Endpoint = "every endpoint"
+	// Where clients receive presence: /sync and its filters (r0, v3), the
+	// event stream (v1).
+	EndpointSync   Endpoint = "GET /sync"
+	EndpointFilter Endpoint = "filters /user/{userId}/filter"
+	EndpointEvents Endpoint = "GET /events, GET /initialSync"
 )
 
 // Endpoints lists the endpoints in the order reports show them.
-var Endpoints = []Endpoint{EndpointPutStatus, EndpointGetStatus, EndpointPostList, EndpointGetList, EndpointGeneral}
+var Endpoints = []Endpoint{EndpointPutStatus, EndpointGetStatus, EndpointPostList, EndpointGetList,
+	EndpointSync, EndpointFilter, EndpointEvents, EndpointGeneral}
 
 // Requirement is one checkable statement about a homeserver: one spec of
 // the suite checks exactly one requirement.
@@ -45,6 +51,12 @@ type Requirement struct {
 	Basis string
 	// Slow marks requirements that must wait for time to pass.
 	Slow bool
+	// Watches marks requirements that watch, over the whole settle window,
+	// for something that must not happen. They run ahead, all at once.
+	Watches bool
+	// Waits marks requirements that spend most of their time waiting for
+	// time to pass (a sleep, a long-poll left waiting); they run ahead too.
+	Waits bool
 	// Versions lists the API versions the requirement holds for; nil means
 	// all of them.
 	Versions []string
@@ -71,8 +83,9 @@ func (r Requirement) VersionsText() string {
 	return strings.Join(r.Versions, ", ")
 }
 
-// labels are ginkgo labels: endpoint (status, list, general), method,
-// level and slow, so `--label-filter 'list && MUST && !slow'` works.
+// labels are ginkgo labels: endpoint (status, list, sync, events,
+// general), method, level and slow, so `--label-filter 'list && MUST &&
+// !slow'` works.
 func (r Requirement) labels() ginkgo.Labels {
 	labels := ginkgo.Labels{string(r.Level)}
 	switch r.Endpoint {
@@ -80,6 +93,10 @@ func (r Requirement) labels() ginkgo.Labels {
 		labels = append(labels, "status")
 	case EndpointPostList, EndpointGetList:
 		labels = append(labels, "list")
+	case EndpointSync, EndpointFilter:
+		labels = append(labels, "sync")
+	case EndpointEvents:
+		labels = append(labels, "events")
 	default:
 		labels = append(labels, "general")
 	}

@@ -65,9 +65,22 @@ func (c *Config) defaults() {
 }
 
 type runner struct {
+	findings findingLog // what the specs found wrong, for the report
+
 	cfg   Config
 	users UserSource
 	http  *http.Client
+	// ahead holds the requirements whose bodies run ahead of their specs;
+	// filled before the specs run, read only after.
+	ahead map[string]*aheadRun
+}
+
+// runsAhead reports whether a requirement's body runs ahead of its spec.
+// Users from a pool are handed out again in turn, so there every body
+// keeps to its own spec's time.
+func (r *runner) runsAhead(req Requirement) bool {
+	_, pool := r.users.(*Pool)
+	return (req.Watches || req.Waits) && !pool
 }
 
 func (r *runner) isSoft(req Requirement) bool {
@@ -86,11 +99,12 @@ func Run(cfg Config, t ginkgo.GinkgoTestingT) (*report.Result, error) {
 	if err := Preflight(context.Background(), cfg); err != nil {
 		return nil, err
 	}
-	r := &runner{cfg: cfg, users: cfg.Users, http: &http.Client{}}
+	r := &runner{cfg: cfg, users: cfg.Users, http: newHTTPClient(), ahead: map[string]*aheadRun{}}
 	byText := map[string]Requirement{}
 	order := map[string]int{} // ginkgo shuffles specs; reports follow the catalogue
 	index := 0
 	var notApplicable []report.Entry
+	var ahead []aheadEntry
 	define(registerFunc(func(req Requirement, body func(*Spec)) {
 		i := index
 		index++
@@ -105,11 +119,24 @@ func Run(cfg Config, t ginkgo.GinkgoTestingT) (*report.Result, error) {
 		}
 		text := req.ID + ": " + req.Text
 		byText[text] = req
-		ginkgo.It(text, req.labels(), func(ctx ginkgo.SpecContext) {
+		// Specs whose bodies run ahead come last, so the others run while
+		// their settle windows pass.
+		priority := ginkgo.SpecPriority(0)
+		if r.runsAhead(req) && r.willRun(req, text) {
+			ahead = append(ahead, aheadEntry{req, body})
+			priority = -1
+		}
+		ginkgo.It(text, req.labels(), priority, func(ctx ginkgo.SpecContext) {
 			defer recoverSoftFailure()
-			body(r.newSpec(ctx, req))
+			s := r.newSpec(ctx, req)
+			if run, ok := r.ahead[req.ID]; ok {
+				s.replay(run)
+				return
+			}
+			body(s)
 		}, ginkgo.SpecTimeout(cfg.SpecTimeout))
 	}))
+	ginkgo.BeforeSuite(func() { r.startAhead(ahead) })
 
 	result := &report.Result{API: cfg.API.Name, Target: cfg.Target, Strict: cfg.Strict, Started: time.Now()}
 	ginkgo.ReportAfterSuite("mxpresence conformance report", func(rep ginkgo.Report) {
@@ -128,10 +155,23 @@ func Run(cfg Config, t ginkgo.GinkgoTestingT) (*report.Result, error) {
 	reporterConfig.NoColor = cfg.NoColor
 	reporterConfig.Verbose = cfg.Verbose
 	ginkgo.RunSpecs(t, fmt.Sprintf("Matrix presence API conformance (%s)", cfg.API.Name), suiteConfig, reporterConfig)
+	// Connections left open, idle or dialled and never used, would keep a
+	// server that shuts down after the run waiting for them.
+	r.http.CloseIdleConnections()
 	result.Duration = time.Since(result.Started)
+	result.Findings = r.findings.list()
 	result.Entries = append(result.Entries, notApplicable...)
 	slices.SortFunc(result.Entries, func(a, b report.Entry) int { return order[a.ID] - order[b.ID] })
 	return result, nil
+}
+
+// newHTTPClient keeps enough idle connections for the requirements that
+// run at once (the watches run ahead together, each with long-polls), so
+// they reuse connections instead of opening and closing one per request.
+func newHTTPClient() *http.Client {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = 64
+	return &http.Client{Transport: t}
 }
 
 // entry turns ginkgo's report of a spec into the requirement's outcome.
@@ -202,7 +242,9 @@ var ErrTargetUnusable = errors.New("target unusable")
 // of failing every requirement.
 func Preflight(ctx context.Context, cfg Config) error {
 	cfg.defaults()
-	c, err := client.New(cfg.Target, cfg.API, client.Options{Timeout: cfg.Timeout})
+	hc := newHTTPClient()
+	defer hc.CloseIdleConnections()
+	c, err := client.New(cfg.Target, cfg.API, client.Options{Timeout: cfg.Timeout, HTTP: hc})
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrTargetUnusable, err)
 	}
@@ -212,23 +254,37 @@ func Preflight(ctx context.Context, cfg Config) error {
 	return nil
 }
 
-// provisioningHint says what usually fixes a failed provisioning.
+// provisioningHint says what usually fixes a failed provisioning, then
+// every way to provision that the command offers.
 func provisioningHint(cfg Config, err error) string {
 	msg := err.Error()
+	var diagnosis string
 	switch cfg.Users.(type) {
 	case *SharedSecret:
-		return "\nCheck the shared secret, and that the server offers /_synapse/admin/v1/register."
+		diagnosis = "Check the shared secret, and that the server offers /_synapse/admin/v1/register."
 	case *Pool:
-		return "\nCheck the users file: each line a user ID and a valid access token."
+		diagnosis = "Check the users file: each line a user ID and a valid access token."
 	case *Registration:
 		switch {
 		case strings.Contains(msg, "404") || strings.Contains(msg, "M_UNRECOGNIZED"):
-			return fmt.Sprintf("\nThe server does not serve the %s API at %s. Try --api auto (Matrix 1.x releases are served as v3; v1 is the 2015 API).", cfg.API.Name, cfg.API.Prefix)
+			diagnosis = fmt.Sprintf("The server does not serve the %s API at %s (Matrix 1.x servers serve v3; v1 is the 2015 API).", cfg.API.Name, cfg.API.Prefix)
 		case strings.Contains(msg, "M_FORBIDDEN") || strings.Contains(msg, "m.login.dummy"):
-			return "\nThe server's open registration is closed: give --shared-secret (Synapse, Dendrite) or --users-file."
+			diagnosis = "The server's open registration is closed, or asks for more than the m.login.dummy stage."
 		}
 	}
-	return ""
+	var try []string
+	for _, v := range client.Versions {
+		if v != cfg.API.Name {
+			try = append(try, "--api "+v)
+		}
+	}
+	out := "\n"
+	if diagnosis != "" {
+		out += diagnosis + "\n"
+	}
+	return out + fmt.Sprintf("To try: another version (%s; leave --api out to take the newest the server offers), "+
+		"--shared-secret SECRET (the server's registration shared secret), or --users-file FILE (accounts made beforehand).",
+		strings.Join(try, ", "))
 }
 
 // registrar receives each requirement with the body that checks it.
@@ -253,5 +309,8 @@ func define(r registrar) {
 	statusGetRequirements(r)
 	listPostRequirements(r)
 	listGetRequirements(r)
+	syncRequirements(r)
+	filterRequirements(r)
+	eventsRequirements(r)
 	generalRequirements(r)
 }

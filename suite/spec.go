@@ -3,6 +3,7 @@ package suite
 import (
 	"context"
 	"fmt"
+	"io"
 	"time"
 
 	"github.com/onsi/ginkgo/v2"
@@ -28,6 +29,9 @@ type Spec struct {
 	client *client.Client
 	g      gomega.Gomega
 	soft   bool
+	// ahead: the spec runs before ginkgo reaches its requirement, so a
+	// failure is recorded for the requirement to replay (see ahead.go).
+	ahead bool
 }
 
 var _ T = (*Spec)(nil)
@@ -40,22 +44,34 @@ type softFailure struct{ message string }
 const softFailureEntry = "mxpresence-soft-failure"
 
 func (r *runner) newSpec(ctx context.Context, req Requirement) *Spec {
+	s, err := r.newSpecLogging(ctx, req, ginkgo.GinkgoWriter)
+	if err != nil {
+		ginkgo.Fail(err.Error())
+	}
+	return s
+}
+
+// newSpecLogging makes a spec whose exchanges go to log.
+func (r *runner) newSpecLogging(ctx context.Context, req Requirement, log io.Writer) (*Spec, error) {
 	s := &Spec{ctx: ctx, req: req, run: r, soft: r.isSoft(req)}
 	s.g = gomega.NewGomega(s.fail)
 	c, err := client.New(r.cfg.Target, r.cfg.API, client.Options{
 		Timeout:           r.cfg.Timeout,
 		HTTP:              r.http,
-		Log:               ginkgo.GinkgoWriter,
+		Log:               log,
 		OnSchemaViolation: s.schemaViolation,
 	})
 	if err != nil {
-		ginkgo.Fail(err.Error())
+		return nil, err
 	}
 	s.client = c
-	return s
+	return s, nil
 }
 
 func (s *Spec) fail(message string, callerSkip ...int) {
+	if s.ahead {
+		panic(aheadFailure{message})
+	}
 	if s.soft {
 		panic(softFailure{message})
 	}
@@ -70,8 +86,9 @@ func (s *Spec) fail(message string, callerSkip ...int) {
 // breaks the spec's schema for its documented status: every response is
 // checked, whatever the requirement is about.
 func (s *Spec) schemaViolation(ex *client.Exchange) {
-	s.fail(fmt.Sprintf("The response to %s breaks the spec's schema for status %d:\n%v\n\n%s",
-		ex.Operation, ex.Status(), ex.SchemaErr, ex), 2)
+	s.run.findings.add(s.req.ID, schemaFindings(s.client.API(), ex)...)
+	s.fail(fmt.Sprintf("The response to %s breaks the spec's schema for status %d: %s\n\n%s",
+		ex.Operation, ex.Status(), schemaBreach(ex.SchemaErr), ex), 2)
 }
 
 // recoverSoftFailure turns a soft failure into a report entry; anything
@@ -91,9 +108,10 @@ func recoverSoftFailure() {
 // Context ends when the spec does.
 func (s *Spec) Context() context.Context { return s.ctx }
 
-// Expect starts an assertion; a failure ends the spec.
+// Expect starts an assertion; a failure ends the spec, and a failed
+// exchange matcher leaves a finding.
 func (s *Spec) Expect(actual any, extra ...any) types.Assertion {
-	return s.g.ExpectWithOffset(1, actual, extra...)
+	return findingAssertion{Assertion: s.g.ExpectWithOffset(2, actual, extra...), spec: s, actual: actual}
 }
 
 // Client is the spec's own client, logging to the spec's output.

@@ -73,15 +73,15 @@ func statusPutRequirements(r registrar) {
 	})
 
 	r.require(Requirement{
-		ID: "PRES-STATUS-PUT-05", Level: Must, Endpoint: endpoint,
-		Text:  "A request to set another user's presence MUST be refused with a 4xx status, and that user's presence MUST NOT change.",
+		ID: "PRES-STATUS-PUT-05", Level: Must, Endpoint: endpoint, Watches: true,
+		Text:  "A request to set another user's presence MUST be refused with a 4xx status, and that user's presence MUST NOT change, not even a moment later (watched over --settle).",
 		Basis: `"You cannot set the presence state of another user."`,
 	}, func(s *Spec) {
 		alice, mallory := s.NewUser(), s.NewUser()
 		before := setStatusSettled(s, alice, "online", "mine")
 		ex := mallory.SetStatus(s.Context(), alice.UserID, client.StatusUpdate{Presence: "offline", StatusMsg: ptr("hijacked")})
 		s.Expect(ex).To(match.BeRejected())
-		s.Expect(state(statusOf(s, alice, alice.UserID))).To(gomega.Equal(before), "alice's presence after mallory's attempt")
+		holdStatus(s, alice, alice.UserID, before)
 	})
 
 	r.require(Requirement{
@@ -95,15 +95,15 @@ func statusPutRequirements(r registrar) {
 	})
 
 	r.require(Requirement{
-		ID: "PRES-STATUS-PUT-07", Level: Must, Endpoint: endpoint,
-		Text:  "A PUT without an access token MUST be refused with a 4xx status and change nothing.",
+		ID: "PRES-STATUS-PUT-07", Level: Must, Endpoint: endpoint, Watches: true,
+		Text:  "A PUT without an access token MUST be refused with a 4xx status and change nothing (watched over --settle).",
 		Basis: "The operation declares security: accessToken.",
 	}, func(s *Spec) {
 		alice := s.NewUser()
 		before := setStatusSettled(s, alice, "online", "set by alice")
 		ex := withoutToken(alice).SetStatus(s.Context(), alice.UserID, client.StatusUpdate{Presence: "offline", StatusMsg: ptr("anonymous")})
 		s.Expect(ex).To(match.BeRejected())
-		s.Expect(state(statusOf(s, alice, alice.UserID))).To(gomega.Equal(before))
+		holdStatus(s, alice, alice.UserID, before)
 	})
 
 	r.require(Requirement{
@@ -117,15 +117,15 @@ func statusPutRequirements(r registrar) {
 	})
 
 	r.require(Requirement{
-		ID: "PRES-STATUS-PUT-09", Level: Must, Endpoint: endpoint,
-		Text:  "A PUT with an access token the server never issued MUST be refused with a 4xx status and change nothing.",
+		ID: "PRES-STATUS-PUT-09", Level: Must, Endpoint: endpoint, Watches: true,
+		Text:  "A PUT with an access token the server never issued MUST be refused with a 4xx status and change nothing (watched over --settle).",
 		Basis: "The operation declares security: accessToken.",
 	}, func(s *Spec) {
 		alice := s.NewUser()
 		before := setStatusSettled(s, alice, "online", "set by alice")
 		ex := withUnknownToken(alice).SetStatus(s.Context(), alice.UserID, client.StatusUpdate{Presence: "offline", StatusMsg: ptr("forged")})
 		s.Expect(ex).To(match.BeRejected())
-		s.Expect(state(statusOf(s, alice, alice.UserID))).To(gomega.Equal(before))
+		holdStatus(s, alice, alice.UserID, before)
 	})
 
 	r.require(Requirement{
@@ -139,7 +139,7 @@ func statusPutRequirements(r registrar) {
 	})
 
 	rejectsBadStatusBodies := func(id, text, basis string, faults ...bodyFault) {
-		r.require(Requirement{ID: id, Level: Must, Endpoint: endpoint, Text: text, Basis: basis}, func(s *Spec) {
+		r.require(Requirement{ID: id, Level: Must, Endpoint: endpoint, Text: text, Basis: basis, Watches: true}, func(s *Spec) {
 			alice := s.NewUser()
 			before := setStatusSettled(s, alice, "online", "before")
 			for _, bad := range badStatusBodies {
@@ -148,24 +148,24 @@ func statusPutRequirements(r registrar) {
 				}
 				ex := alice.Do(s.Context(), client.Request{Operation: client.PutStatus, UserID: alice.UserID, Body: []byte(bad.body)})
 				s.Expect(ex).To(gomega.And(match.BeRejected(), match.HaveMatrixErrorBody()), "a body that is %s", bad.name)
-				s.Expect(state(statusOf(s, alice, alice.UserID))).To(gomega.Equal(before), "presence after a refused body that is %s", bad.name)
 			}
+			holdStatus(s, alice, alice.UserID, before)
 		})
 	}
 	rejectsBadStatusBodies("PRES-STATUS-PUT-11",
-		"A body that is not JSON MUST be refused with a 4xx Matrix error and change nothing.",
+		"A body that is not JSON MUST be refused with a 4xx Matrix error and change nothing (watched over --settle).",
 		"The operation consumes application/json.", notJSON)
 	rejectsBadStatusBodies("PRES-STATUS-PUT-12",
-		"A body that is JSON but not an object MUST be refused with a 4xx Matrix error and change nothing.",
+		"A body that is JSON but not an object MUST be refused with a 4xx Matrix error and change nothing (watched over --settle).",
 		"presenceState: type: object.", notObject)
 	rejectsBadStatusBodies("PRES-STATUS-PUT-13",
-		"A body without presence MUST be refused with a 4xx Matrix error and change nothing.",
+		"A body without presence MUST be refused with a 4xx Matrix error and change nothing (watched over --settle).",
 		`presenceState: required: ["presence"].`, missingField)
 	rejectsBadStatusBodies("PRES-STATUS-PUT-14",
-		"A presence outside the spec's states MUST be refused with a 4xx Matrix error and change nothing.",
+		"A presence outside the spec's states MUST be refused with a 4xx Matrix error and change nothing (watched over --settle).",
 		"presenceState.presence: enum.", notInEnum)
 	rejectsBadStatusBodies("PRES-STATUS-PUT-15",
-		"A presence or status_msg of the wrong JSON type MUST be refused with a 4xx Matrix error and change nothing.",
+		"A presence or status_msg of the wrong JSON type MUST be refused with a 4xx Matrix error and change nothing (watched over --settle).",
 		"presenceState.presence and status_msg: type: string.", wrongType)
 
 	r.require(Requirement{
@@ -181,7 +181,7 @@ func statusPutRequirements(r registrar) {
 	})
 
 	r.require(Requirement{
-		ID: "PRES-STATUS-PUT-17", Level: Must, Endpoint: endpoint,
+		ID: "PRES-STATUS-PUT-17", Level: Must, Waits: true, Endpoint: endpoint,
 		Text:  "A PUT MUST count as activity: the last_active_ago a GET reports after it MUST be smaller than the one before it.",
 		Basis: `"When setting the status, the activity time is updated to reflect that activity."`,
 	}, func(s *Spec) {
@@ -197,15 +197,15 @@ func statusPutRequirements(r registrar) {
 	})
 
 	r.require(Requirement{
-		ID: "PRES-STATUS-PUT-19", Level: Must, Endpoint: endpoint, Versions: sinceR0,
-		Text:  "free_for_chat, which r0.2.0 removed from the presence states, MUST be refused with a 4xx Matrix error and change nothing.",
+		ID: "PRES-STATUS-PUT-19", Level: Must, Endpoint: endpoint, Versions: sinceR0, Watches: true,
+		Text:  "free_for_chat, which r0.2.0 removed from the presence states, MUST be refused with a 4xx Matrix error and change nothing (watched over --settle).",
 		Basis: "presenceState.presence: enum [online, offline, unavailable] since r0.2.0.",
 	}, func(s *Spec) {
 		alice := s.NewUser()
 		before := setStatusSettled(s, alice, "online", "before")
 		ex := alice.SetStatus(s.Context(), alice.UserID, client.StatusUpdate{Presence: "free_for_chat"})
 		s.Expect(ex).To(gomega.And(match.BeRejected(), match.HaveMatrixErrorBody()))
-		s.Expect(state(statusOf(s, alice, alice.UserID))).To(gomega.Equal(before))
+		holdStatus(s, alice, alice.UserID, before)
 	})
 
 	r.require(Requirement{

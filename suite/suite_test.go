@@ -2,7 +2,10 @@ package suite_test
 
 import (
 	"net/http/httptest"
+	"os"
+	"os/exec"
 	"testing"
+	"time"
 
 	"github.com/mxpresence/mxpresence/mockserver"
 	"github.com/mxpresence/mxpresence/suite"
@@ -10,19 +13,40 @@ import (
 	"github.com/mxpresence/mxpresence/suite/report"
 )
 
-// The reference mock meets every requirement of v1, MUST and SHOULD alike,
-// and the run says so requirement by requirement; those of later versions
-// only are reported as not applicable. ginkgo runs one suite per
-// process, so this is the one in-process run of this package; the broken
-// variants run in processes of their own (cmd/mxpresence).
+// versionEnv names the API version a child process of this test checks.
+const versionEnv = "MXPRESENCE_SUITE_TEST_API"
+
+// The reference mock meets every requirement of every version, MUST and
+// SHOULD alike, and the run says so requirement by requirement; those of
+// other versions are reported as not applicable. ginkgo runs one suite per
+// process, so each version runs in a child process of this test binary;
+// the broken variants run in processes of their own (cmd/mxpresence).
 func TestReferenceMockMeetsEveryRequirement(t *testing.T) {
+	if version := os.Getenv(versionEnv); version != "" {
+		checkVersion(t, version)
+		return
+	}
+	for _, version := range client.Versions {
+		t.Run(version, func(t *testing.T) {
+			t.Parallel()
+			cmd := exec.Command(os.Args[0], "-test.run=^TestReferenceMockMeetsEveryRequirement$", "-test.v")
+			cmd.Env = append(os.Environ(), versionEnv+"="+version)
+			out, err := cmd.CombinedOutput()
+			if err != nil {
+				t.Errorf("the %s run failed: %v\n%s", version, err, out)
+			}
+		})
+	}
+}
+
+func checkVersion(t *testing.T, version string) {
 	srv := httptest.NewServer(mockserver.New(mockserver.Options{}))
 	defer srv.Close()
-	api, err := client.V1()
+	api, err := client.ForVersion(version)
 	if err != nil {
 		t.Fatal(err)
 	}
-	result, err := suite.Run(suite.Config{Target: srv.URL, API: api, Strict: true, NoColor: true}, t)
+	result, err := suite.Run(suite.Config{Target: srv.URL, API: api, Strict: true, NoColor: true, Settle: 500 * time.Millisecond}, t)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -30,21 +54,26 @@ func TestReferenceMockMeetsEveryRequirement(t *testing.T) {
 	if len(result.Entries) != len(catalogue) {
 		t.Errorf("%d requirements reported, the catalogue has %d", len(result.Entries), len(catalogue))
 	}
+	applicable := 0
 	for _, req := range catalogue {
 		got, ok := result.Outcome(req.ID)
 		if !ok {
 			t.Errorf("%s: not reported", req.ID)
 			continue
 		}
-		want := report.Passed
-		if !req.AppliesTo(api.Name) {
-			want = report.NotApplicable
+		want := report.NotApplicable
+		if req.AppliesTo(api.Name) {
+			want = report.Passed
+			applicable++
 		}
 		if got != want {
 			t.Errorf("%s: %s, want %s", req.ID, got, want)
 		}
 	}
+	if applicable == 0 {
+		t.Errorf("no requirement applies to %s", version)
+	}
 	if !result.Passed() {
-		t.Error("verdict FAIL against the reference mock")
+		t.Errorf("verdict FAIL against the reference mock (%s)", version)
 	}
 }

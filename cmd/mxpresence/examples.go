@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"path/filepath"
 	"strings"
 
 	"github.com/mxpresence/mxpresence/schemas"
@@ -22,10 +23,11 @@ func runExamples(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("examples", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	format := fs.String("format", "text", "output format: text or json")
+	formats := fs.Bool("formats", false, "assert `format` in OpenAPI 3.1 schemas (JSON Schema 2020-12 makes it an annotation)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: mxpresence examples [--format text|json] [FILE...]")
+		fmt.Fprintln(stderr, "usage: mxpresence examples [--format text|json] [--formats] [FILE...]")
 		fmt.Fprintln(stderr)
-		fmt.Fprintln(stderr, "Checks every example in each Swagger 2.0 document against its schema.")
+		fmt.Fprintln(stderr, "Checks every example in each Swagger 2.0 or OpenAPI 3.1 document against its schema.")
 		fmt.Fprintln(stderr, "With no FILE, checks the embedded seed (the v1 presence API).")
 		fmt.Fprintln(stderr, "Exit status: 0 all pass, 1 an example fails, 2 a document cannot be loaded.")
 		fmt.Fprintln(stderr)
@@ -43,11 +45,20 @@ func runExamples(args []string, stdout, stderr io.Writer) int {
 	var reports []documentReport
 	if len(files) == 0 {
 		doc, err := schemas.LoadSeed()
-		reports = append(reports, newDocumentReport("schemas/spec/"+schemas.SeedPath, doc, err))
+		var examples []schemas.Example
+		if err == nil {
+			examples = doc.CheckExamples()
+		}
+		reports = append(reports, newDocumentReport("schemas/spec/"+schemas.SeedPath, examples, err, nil))
 	}
+	opts := schemas.ExampleOptions{AssertFormats: *formats}
+	// Documents of one folder share definition files; an example written in
+	// one is reported under the first document that reaches it, so a broken
+	// error.yaml example is one failure, not one per document.
+	reported := map[string]bool{}
 	for _, f := range files {
-		doc, err := schemas.Load(f)
-		reports = append(reports, newDocumentReport(f, doc, err))
+		examples, err := schemas.CheckFileExamples(f, opts)
+		reports = append(reports, newDocumentReport(f, examples, err, reported))
 	}
 
 	summary := summarise(reports)
@@ -103,12 +114,18 @@ type documentReport struct {
 	File     string          `json:"file"`
 	Error    string          `json:"error,omitempty"` // the document could not be loaded
 	Examples []exampleReport `json:"examples"`
+	// Shared counts the examples left out because an earlier document of
+	// the same call reported them: they are written in a file both reach.
+	Shared int `json:"shared,omitempty"`
 }
 
 type exampleReport struct {
-	Operation  string              `json:"operation,omitempty"`
-	Where      string              `json:"where"`
-	Pointer    string              `json:"pointer"`
+	Operation string `json:"operation,omitempty"`
+	Where     string `json:"where"`
+	File      string `json:"file"` // the file that holds the example
+	Pointer   string `json:"pointer"`
+	// Schema is the schema it was checked against, as file#pointer.
+	Schema     string              `json:"schema,omitempty"`
 	Verdict    string              `json:"verdict"` // pass or fail
 	Note       string              `json:"note,omitempty"`
 	Error      string              `json:"error,omitempty"`
@@ -123,14 +140,25 @@ type examplesSummary struct {
 	Failed     int `json:"failed"`
 }
 
-func newDocumentReport(file string, doc *schemas.Document, loadErr error) documentReport {
+// newDocumentReport reports a document's examples, leaving out those already
+// in reported (by where each is written and what it is checked against),
+// which it then holds too; a nil reported leaves out none.
+func newDocumentReport(file string, examples []schemas.Example, loadErr error, reported map[string]bool) documentReport {
 	r := documentReport{File: file, Examples: []exampleReport{}}
 	if loadErr != nil {
 		r.Error = loadErr.Error()
 		return r
 	}
-	for _, ex := range doc.CheckExamples() {
-		er := exampleReport{Operation: ex.Operation, Where: ex.Where, Pointer: ex.Pointer, Verdict: "pass", Note: ex.Note}
+	for _, ex := range examples {
+		if reported != nil {
+			key := filepath.Clean(ex.File) + "#" + ex.Pointer + " " + ex.Schema
+			if reported[key] {
+				r.Shared++
+				continue
+			}
+			reported[key] = true
+		}
+		er := exampleReport{Operation: ex.Operation, Where: ex.Where, File: ex.File, Pointer: ex.Pointer, Schema: ex.Schema, Verdict: "pass", Note: ex.Note}
 		if ex.Err != nil {
 			er.Verdict = "fail"
 			er.Error = ex.Err.Error()
@@ -168,9 +196,10 @@ func writeExamplesText(w io.Writer, reports []documentReport, s examplesSummary)
 	var fileW, opW, whereW int
 	for _, r := range reports {
 		fileW = max(fileW, len(r.File))
-		for _, ex := range r.Examples {
+		for i, ex := range r.Examples {
+			r.Examples[i].Where = whereInFile(r.File, ex)
 			opW = max(opW, len(ex.Operation))
-			whereW = max(whereW, len(ex.Where))
+			whereW = max(whereW, len(r.Examples[i].Where))
 		}
 	}
 	for _, r := range reports {
@@ -187,7 +216,11 @@ func writeExamplesText(w io.Writer, reports []documentReport, s examplesSummary)
 			if ex.Verdict == "pass" {
 				continue
 			}
-			fmt.Fprintf(w, "    at %s\n", ex.Pointer)
+			at := ex.Pointer
+			if ex.File != r.File {
+				at = ex.File + "#" + ex.Pointer
+			}
+			fmt.Fprintf(w, "    at %s\n", at)
 			if len(ex.Violations) == 0 {
 				fmt.Fprintf(w, "    %s\n", ex.Error)
 			}
@@ -201,6 +234,20 @@ func writeExamplesText(w io.Writer, reports []documentReport, s examplesSummary)
 		fmt.Fprintf(w, ", %s could not be loaded", plural(s.Unloadable, "document"))
 	}
 	fmt.Fprintln(w)
+}
+
+// whereInFile adds to an example's where the file that holds it when that
+// is not the document itself (OpenAPI 3.1 examples are reported where they
+// are written), relative to the document's folder.
+func whereInFile(document string, ex exampleReport) string {
+	if ex.File == "" || ex.File == document {
+		return ex.Where
+	}
+	rel, err := filepath.Rel(filepath.Dir(document), ex.File)
+	if err != nil {
+		rel = ex.File
+	}
+	return ex.Where + " in " + filepath.ToSlash(rel)
 }
 
 func plural(n int, noun string) string {

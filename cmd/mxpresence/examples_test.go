@@ -107,3 +107,92 @@ func TestExamplesRejectsUnknownFormat(t *testing.T) {
 		t.Errorf("exit %d, stderr %q", code, errOut)
 	}
 }
+
+const openapi31Dir = fixtureDir + "openapi31/"
+
+// One call reads both formats, with one report and one exit status.
+func TestExamplesBothFormatsInOneCall(t *testing.T) {
+	cases := []struct {
+		name  string
+		files []string
+		code  int
+	}{
+		{"all pass", []string{"crossref/api/presence.yaml", "openapi31/pass/api/presence.yaml", "openapi31/pass/api/filter.json", "example-ref.yaml", "file-download.yaml"}, 0},
+		{"an OpenAPI 3.1 example fails", []string{"crossref/api/presence.yaml", "openapi31/parameter-example.yaml"}, 1},
+		{"a Swagger 2.0 example fails", []string{"openapi31/pass/api/presence.yaml", "example-ref-wrong-value.yaml"}, 1},
+		{"a $ref inside an example dangles", []string{"openapi31/wrong-type-named-example.yaml", "openapi31/example-ref-dangling.yaml"}, 2},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			args := []string{"examples"}
+			for _, f := range c.files {
+				args = append(args, fixtureDir+f)
+			}
+			if code, out, errOut := runCLI(t, args...); code != c.code {
+				t.Errorf("exit %d, want %d\n%s%s", code, c.code, out, errOut)
+			}
+		})
+	}
+}
+
+// An example written in a definition file is reported there, in both formats.
+func TestExamplesReportTheFileThatHoldsTheExample(t *testing.T) {
+	doc := openapi31Dir + "definition-example.yaml"
+	_, out, _ := runCLI(t, "examples", doc)
+	want := "response 200 schema example in definitions/event.yaml  FAIL\n" +
+		"    at " + openapi31Dir + "definitions/event.yaml#/example\n" +
+		`    /content: required: property "content" is required; found absent` + "\n"
+	if !strings.Contains(out, want) {
+		t.Errorf("output lacks:\n%s\ngot:\n%s", want, out)
+	}
+
+	code, out, _ := runCLI(t, "examples", "--format", "json", doc)
+	if code != 1 {
+		t.Fatalf("exit %d, want 1", code)
+	}
+	var got examplesOutput
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatalf("output is not JSON: %v\n%s", err, out)
+	}
+	if len(got.Documents) != 1 || len(got.Documents[0].Examples) != 1 {
+		t.Fatalf("documents %+v, want one with one example", got.Documents)
+	}
+	ex := got.Documents[0].Examples[0]
+	if ex.File != openapi31Dir+"definitions/event.yaml" || ex.Pointer != "/example" || ex.Schema != openapi31Dir+"definitions/event.yaml#" {
+		t.Errorf("example %+v, want it at definitions/event.yaml#/example against that file's schema", ex)
+	}
+	if len(ex.Violations) != 1 || ex.Violations[0].Pointer != "/content" || ex.Violations[0].Rule != "required" || !ex.Violations[0].Missing {
+		t.Errorf("violations %+v, want content required", ex.Violations)
+	}
+}
+
+func TestExamplesFormatsFlag(t *testing.T) {
+	file := openapi31Dir + "format-annotation.yaml"
+	if code, out, _ := runCLI(t, "examples", file); code != 0 {
+		t.Errorf("without --formats: exit %d, want 0\n%s", code, out)
+	}
+	code, out, _ := runCLI(t, "examples", file, "--formats")
+	if code != 1 || !strings.Contains(out, "/avatar_url: format: ") {
+		t.Errorf("with --formats: exit %d, want 1 and a format violation\n%s", code, out)
+	}
+}
+
+// Documents of one call that reach one definition file report its examples
+// once, under the first of them.
+func TestExamplesSharedDefinitionReportedOnce(t *testing.T) {
+	doc := openapi31Dir + "definition-example.yaml"
+	code, out, _ := runCLI(t, "examples", "--format", "json", doc, doc)
+	if code != 1 {
+		t.Fatalf("exit %d, want 1", code)
+	}
+	var got examplesOutput
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatalf("output is not JSON: %v\n%s", err, out)
+	}
+	if got.Summary != (examplesSummary{Documents: 2, Examples: 1, Failed: 1}) {
+		t.Errorf("summary %+v, want the one failure once", got.Summary)
+	}
+	if len(got.Documents) != 2 || len(got.Documents[1].Examples) != 0 || got.Documents[1].Shared != 1 {
+		t.Errorf("second document %+v, want its one example counted as shared", got.Documents[1])
+	}
+}

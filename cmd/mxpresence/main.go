@@ -19,7 +19,7 @@ type command struct {
 
 func commands() []command {
 	return []command{
-		{"examples", "check every example in Swagger 2.0 documents against its schema", runExamples},
+		{"examples", "check every example in Swagger 2.0 and OpenAPI 3.1 documents against its schema", runExamples},
 		{"serve", "run the reference mock homeserver", runServe},
 		{"test", "run the conformance suite against a homeserver", runTest},
 	}

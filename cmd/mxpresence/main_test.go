@@ -15,7 +15,7 @@ import (
 // process of its own: this binary, re-executed.
 const runMainEnv = "MXPRESENCE_TEST_RUN_MAIN"
 
-var update = flag.Bool("update", false, "rewrite the README's generated tables from the runs")
+var update = flag.Bool("update", false, "rewrite the generated tables of docs/self-test.md from the runs")
 
 func TestMain(m *testing.M) {
 	if os.Getenv(runMainEnv) == "1" {

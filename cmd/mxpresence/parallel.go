@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -45,12 +46,13 @@ func runParallel(fs *flag.FlagSet, cfg suite.Config, procs int, stdout, stderr i
 	for i := range shards {
 		sh := &shards[i]
 		sh.json = filepath.Join(dir, fmt.Sprintf("shard-%d.json", i))
-		args := append([]string{"test"}, shardArgs(fs, cfg.Target, i, procs, sh.json)...)
+		args := append([]string{"test"}, shardArgs(fs, cfg, i, procs, sh.json)...)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			cmd := exec.Command(self, args...)
 			cmd.Stdout, cmd.Stderr = &sh.out, &sh.out
+			cmd.Env = shardEnv()
 			sh.err = cmd.Run()
 			mu.Lock()
 			fmt.Fprintf(stdout, "shard %d/%d finished (%s)\n", i+1, procs, exitDescription(sh.err))
@@ -75,6 +77,7 @@ func runParallel(fs *flag.FlagSet, cfg suite.Config, procs int, stdout, stderr i
 			return nil, fmt.Errorf("shard %d/%d: %w", i+1, procs, err)
 		}
 		merged.Entries = append(merged.Entries, part.Entries...)
+		merged.Findings = report.MergeFindings(merged.Findings, part.Findings)
 		if cfg.Verbose {
 			fmt.Fprintf(stdout, "\n--- shard %d/%d output ---\n%s", i+1, procs, sh.out.String())
 		}
@@ -89,9 +92,10 @@ func runParallel(fs *flag.FlagSet, cfg suite.Config, procs int, stdout, stderr i
 }
 
 // shardArgs passes every flag the user set on to a shard, but those only
-// the parent acts on, and points the shard at the parent's target.
-func shardArgs(fs *flag.FlagSet, target string, index, total int, jsonPath string) []string {
-	parentOnly := map[string]bool{"procs": true, "junit": true, "json": true, "target": true, "shard": true}
+// the parent acts on, and points the shard at the parent's target and the
+// API version the parent chose, so no shard asks the server again.
+func shardArgs(fs *flag.FlagSet, cfg suite.Config, index, total int, jsonPath string) []string {
+	parentOnly := map[string]bool{"procs": true, "junit": true, "json": true, "summary-md": true, "target": true, "api": true, "shard": true}
 	var args []string
 	fs.Visit(func(f *flag.Flag) {
 		if parentOnly[f.Name] {
@@ -105,7 +109,13 @@ func shardArgs(fs *flag.FlagSet, target string, index, total int, jsonPath strin
 		}
 		args = append(args, "--"+f.Name+"="+f.Value.String())
 	})
-	return append(args, "--no-color", "--target="+target, fmt.Sprintf("--shard=%d/%d", index, total), "--json="+jsonPath)
+	return append(args, "--no-color", "--target="+cfg.Target, "--api="+cfg.API.Name, fmt.Sprintf("--shard=%d/%d", index, total), "--json="+jsonPath)
+}
+
+// shardEnv is this process's environment without GITHUB_STEP_SUMMARY: the
+// parent writes the one summary of the merged run.
+func shardEnv() []string {
+	return slices.DeleteFunc(os.Environ(), func(kv string) bool { return strings.HasPrefix(kv, "GITHUB_STEP_SUMMARY=") })
 }
 
 func exitDescription(err error) string {

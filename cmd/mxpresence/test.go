@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -35,7 +36,7 @@ func (l *stringList) Set(v string) error { *l = append(*l, v); return nil }
 
 type testFlags struct {
 	target, apiName, usersFile, skipFile string
-	junit, json                          string
+	junit, json, summaryMD               string
 	timeout, specTimeout, settle         time.Duration
 	strict, list, noColor, verbose       bool
 	listFormat                           string
@@ -52,7 +53,7 @@ func runTest(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("test", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&f.target, "target", "", "homeserver base URL, e.g. http://127.0.0.1:8008 (default: start the bundled mock server on a free loopback port)")
-	fs.StringVar(&f.apiName, "api", "v1", "API version to test: v1, r0, v3, or auto (the newest the server's /_matrix/client/versions offers)")
+	fs.StringVar(&f.apiName, "api", "", "API version to test: v1, r0, v3, or auto (the newest the server's /_matrix/client/versions offers that mxpresence speaks) (default auto with --target, v1 for the bundled mock)")
 	fs.StringVar(&f.sharedSecret, "shared-secret", os.Getenv("MXPRESENCE_SHARED_SECRET"), "register users through shared-secret admin registration (/_synapse/admin/v1/register) with this secret, for servers with closed registration (default $MXPRESENCE_SHARED_SECRET)")
 	fs.StringVar(&f.usersFile, "users-file", "", `pre-made users, one "@user:server ACCESS_TOKEN" per line (default: register fresh users)`)
 	fs.DurationVar(&f.timeout, "timeout", 10*time.Second, "timeout of each request")
@@ -61,10 +62,11 @@ func runTest(args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&f.strict, "strict", false, "fail the run on SHOULD requirements too")
 	fs.StringVar(&f.junit, "junit", "", "write a JUnit XML report to this file")
 	fs.StringVar(&f.json, "json", "", "write a JSON report to this file")
+	fs.StringVar(&f.summaryMD, "summary-md", "", "write a Markdown summary to this file (and append it to $GITHUB_STEP_SUMMARY when that is set)")
 	fs.StringVar(&f.skipFile, "skip-file", "", `known failures: one "REQUIREMENT-ID reason" per line`)
 	fs.Var(&f.focus, "focus", "run only requirements whose ID or text matches this regular expression (repeatable)")
 	fs.Var(&f.skip, "skip", "skip requirements whose ID or text matches this regular expression (repeatable)")
-	fs.StringVar(&f.labelFilter, "label-filter", "", "ginkgo label filter over MUST, SHOULD, status, list, general, GET, PUT, POST, slow; e.g. 'MUST && !slow'")
+	fs.StringVar(&f.labelFilter, "label-filter", "", "ginkgo label filter over MUST, SHOULD, status, list, sync, events, general, GET, PUT, POST, slow; e.g. 'MUST && !slow'")
 	fs.BoolVar(&f.list, "list", false, "print the catalogue of requirements and exit")
 	fs.StringVar(&f.listFormat, "format", "text", "catalogue format for --list: text or markdown")
 	fs.BoolVar(&f.noColor, "no-color", false, "no colour in the progress output")
@@ -92,21 +94,25 @@ func runTest(args []string, stdout, stderr io.Writer) int {
 		return listCatalogue(f.listFormat, stdout, stderr)
 	}
 
+	started := time.Now()
 	cfg, cleanup, err := f.config(stderr)
-	if err != nil {
-		fmt.Fprintln(stderr, "mxpresence test:", err)
-		return cannotRun
-	}
 	defer cleanup()
-
 	var result *report.Result
-	if f.procs > 1 {
-		result, err = runParallel(fs, cfg, f.procs, stdout, stderr)
-	} else {
-		result, err = suite.Run(cfg, &ginkgoVerdict{})
+	if err == nil {
+		if f.procs > 1 {
+			result, err = runParallel(fs, cfg, f.procs, stdout, stderr)
+		} else {
+			result, err = suite.Run(cfg, &ginkgoVerdict{})
+		}
 	}
 	if err != nil {
+		// CI reads the reports whatever happens, so a run that cannot
+		// start still writes them, saying why.
 		fmt.Fprintln(stderr, "mxpresence test:", err)
+		api := cmp.Or(cfg.API.Name, f.apiName, "auto")
+		if werr := writeReports(f, report.CannotStart(api, cmp.Or(cfg.Target, f.target), started, err)); werr != nil {
+			fmt.Fprintln(stderr, "mxpresence test:", werr)
+		}
 		return cannotRun
 	}
 	report.WriteSummary(stdout, result)
@@ -185,11 +191,21 @@ func (f *testFlags) config(stderr io.Writer) (suite.Config, func(), error) {
 		fmt.Fprintf(stderr, "mxpresence test: no --target; checking the bundled mock server at %s%s\n", url, describeDeviations(deviations))
 		cfg.Target, cleanup = url, stop
 	}
-	if cfg.API, err = resolveAPI(f.apiName, cfg.Target, f.timeout); err != nil {
+	apiName := f.apiName
+	if apiName == "" {
+		// Servers of today serve r0 and v3, never the seed's v1: a bare
+		// --target asks the server; the bundled mock keeps the seed.
+		apiName = "auto"
+		if f.target == "" {
+			apiName = "v1"
+		}
+	}
+	var offered string
+	if cfg.API, offered, err = resolveAPI(apiName, cfg.Target, f.timeout); err != nil {
 		return cfg, cleanup, err
 	}
-	if f.apiName == "auto" {
-		fmt.Fprintf(stderr, "mxpresence test: --api auto: the server's newest version is %s\n", cfg.API.Name)
+	if apiName == "auto" {
+		fmt.Fprintf(stderr, "mxpresence test: %s; testing the %s API (--api %s); --api picks another\n", offered, cfg.API.Name, cfg.API.Name)
 	}
 	return cfg, cleanup, nil
 }
@@ -221,30 +237,41 @@ func (f *testFlags) userSource(shard suite.Shard) (suite.UserSource, error) {
 }
 
 // resolveAPI turns --api into the version under test; auto asks the
-// server's /_matrix/client/versions and takes the newest it offers.
-func resolveAPI(name, target string, timeout time.Duration) (client.API, error) {
+// server's /_matrix/client/versions and takes the newest it offers that
+// the suite speaks. offered says what the server offered, for the log.
+func resolveAPI(name, target string, timeout time.Duration) (api client.API, offered string, err error) {
 	if name != "auto" {
 		if !slices.Contains(client.Versions, name) {
-			return client.API{}, fmt.Errorf("--api %q: want one of %s, or auto", name, strings.Join(client.Versions, ", "))
+			return client.API{}, "", fmt.Errorf("--api %q: want one of %s, or auto", name, strings.Join(client.Versions, ", "))
 		}
-		return client.ForVersion(name)
+		api, err = client.ForVersion(name)
+		return api, "", err
 	}
 	probe, err := client.ForVersion("v1")
 	if err != nil {
-		return client.API{}, err
+		return client.API{}, "", err
 	}
 	c, err := client.New(target, probe, client.Options{Timeout: timeout})
 	if err != nil {
-		return client.API{}, err
+		return client.API{}, "", err
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	supported, _, err := c.SupportedVersions(ctx)
-	if err != nil {
+	supported, ex, err := c.SupportedVersions(ctx)
+	switch {
+	case ex.Response == nil:
+		return client.API{}, "", fmt.Errorf("%w: cannot reach %s: %v", suite.ErrTargetUnusable, target, ex.Err)
+	case err != nil:
 		// Servers that predate /versions speak v1.
-		return client.ForVersion("v1")
+		offered = fmt.Sprintf("the server answers no list of versions (%v), so it predates /versions", err)
+		return probe, offered, nil
 	}
-	return client.ForVersion(newestAPI(supported))
+	offered = "the server offers " + strings.Join(supported, ", ")
+	if len(supported) == 0 {
+		offered = "the server offers no versions"
+	}
+	api, err = client.ForVersion(newestAPI(supported))
+	return api, offered, err
 }
 
 // newestAPI maps spec versions ("r0.6.1", "v1.1") to the newest API version
@@ -341,6 +368,8 @@ func readSkipFile(path string) (map[string]string, error) {
 	return out, sc.Err()
 }
 
+// writeReports writes the reports the flags ask for; the Markdown summary
+// also goes to GitHub's step summary when the run is a GitHub Actions step.
 func writeReports(f testFlags, result *report.Result) error {
 	write := func(path string, fn func(io.Writer, *report.Result) error) error {
 		if path == "" {
@@ -356,5 +385,23 @@ func writeReports(f testFlags, result *report.Result) error {
 		}
 		return file.Close()
 	}
-	return errors.Join(write(f.junit, report.WriteJUnit), write(f.json, report.WriteJSON))
+	errs := []error{write(f.junit, report.WriteJUnit), write(f.json, report.WriteJSON), write(f.summaryMD, report.WriteMarkdown)}
+	if step := os.Getenv("GITHUB_STEP_SUMMARY"); step != "" {
+		errs = append(errs, appendStepSummary(step, result))
+	}
+	return errors.Join(errs...)
+}
+
+// appendStepSummary appends the Markdown summary to GitHub's step summary
+// file, which other steps write to as well.
+func appendStepSummary(path string, result *report.Result) error {
+	file, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		return fmt.Errorf("GITHUB_STEP_SUMMARY: %w", err)
+	}
+	if err := report.WriteMarkdown(file, result); err != nil {
+		file.Close()
+		return fmt.Errorf("GITHUB_STEP_SUMMARY: %w", err)
+	}
+	return file.Close()
 }

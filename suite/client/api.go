@@ -55,10 +55,14 @@ const (
 // in one value: no prefix, token placement or registration flow is spelled
 // out anywhere else.
 type API struct {
-	Name       string            // v1, r0 or v3
-	Prefix     string            // e.g. /_matrix/client/api/v1
-	TokenIn    TokenPlacement    // where requests carry the token
-	Document   *schemas.Document // the spec that responses are validated against
+	Name     string            // v1, r0 or v3
+	Prefix   string            // e.g. /_matrix/client/api/v1
+	TokenIn  TokenPlacement    // where requests carry the token
+	Document *schemas.Document // the presence document
+	// Documents are every document the version embeds, the presence one
+	// first: /sync, filters, the event stream... Responses are validated
+	// against whichever documents their operation.
+	Documents  []*schemas.Document
 	Accounts   Accounts
 	Visibility Visibility
 }
@@ -73,8 +77,22 @@ func ForVersion(name string) (API, error) {
 	if err != nil {
 		return API{}, err
 	}
-	api := API{Name: name, Prefix: doc.BasePath, Document: doc,
+	api := API{Name: name, Prefix: doc.BasePath, Document: doc, Documents: []*schemas.Document{doc},
 		TokenIn: TokenInHeader, Accounts: InteractiveAuth, Visibility: BySharedRoom}
+	names, err := schemas.VersionDocuments(name)
+	if err != nil {
+		return API{}, err
+	}
+	for _, other := range names {
+		if other == "presence" {
+			continue
+		}
+		d, err := schemas.LoadVersionDocument(name, other)
+		if err != nil {
+			return API{}, err
+		}
+		api.Documents = append(api.Documents, d)
+	}
 	if name == "v1" {
 		api.TokenIn, api.Accounts, api.Visibility = TokenInQuery, PasswordFlow, ByPresenceList
 	}
@@ -84,8 +102,22 @@ func ForVersion(name string) (API, error) {
 // V1 is the API of the seed document.
 func V1() (API, error) { return ForVersion("v1") }
 
-// Has reports whether the version has an operation.
-func (a API) Has(op Operation) bool { return a.Document.Operation(op.Method, op.Path) != nil }
+// Has reports whether the version documents an operation.
+func (a API) Has(op Operation) bool { return a.operation(op) != nil }
+
+// operation finds an operation in whichever of the version's documents
+// describes it.
+func (a API) operation(op Operation) *schemas.Operation {
+	for _, d := range a.Documents {
+		if o := d.Operation(op.Method, op.Path); o != nil {
+			return o
+		}
+	}
+	if len(a.Documents) == 0 && a.Document != nil {
+		return a.Document.Operation(op.Method, op.Path)
+	}
+	return nil
+}
 
 func (a API) String() string { return fmt.Sprintf("%s (%s)", a.Name, a.Prefix) }
 
@@ -103,4 +135,15 @@ var (
 	GetStatus = Operation{"GET", "/presence/{userId}/status"}
 	PostList  = Operation{"POST", "/presence/list/{userId}"}
 	GetList   = Operation{"GET", "/presence/list/{userId}"}
+)
+
+// The operations through which clients receive presence: /sync and its
+// filters (r0, v3), the event stream and initial sync (v1).
+var (
+	Sync        = Operation{"GET", "/sync"}
+	PostFilter  = Operation{"POST", "/user/{userId}/filter"}
+	GetFilter   = Operation{"GET", "/user/{userId}/filter/{filterId}"}
+	Events      = Operation{"GET", "/events"}
+	InitialSync = Operation{"GET", "/initialSync"}
+	LeaveRoom   = Operation{"POST", "/rooms/{roomId}/leave"}
 )

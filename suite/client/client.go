@@ -76,6 +76,15 @@ func (c *Client) Quiet() *Client {
 	return &q
 }
 
+// Report treats an exchange made through a Quiet copy as if this client
+// had made it: it is logged, and a schema violation reported.
+func (c *Client) Report(ex *Exchange) {
+	c.log(ex)
+	if ex.SchemaErr != nil && c.opts.OnSchemaViolation != nil {
+		c.opts.OnSchemaViolation(ex)
+	}
+}
+
 // API is the version of the API the client speaks.
 func (c *Client) API() API { return c.api }
 
@@ -174,7 +183,7 @@ func (c *Client) check(ex *Exchange) {
 	if ex.Operation == (Operation{}) || ex.Err != nil {
 		return
 	}
-	op := c.api.Document.Operation(ex.Operation.Method, ex.Operation.Path)
+	op := c.api.operation(ex.Operation)
 	if op == nil || op.Method != ex.Request.Method {
 		return
 	}

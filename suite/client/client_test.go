@@ -151,3 +151,67 @@ func TestNewRejectsARelativeTarget(t *testing.T) {
 		t.Error("accepted a target without a scheme")
 	}
 }
+
+func v3(t *testing.T) client.API {
+	t.Helper()
+	api, err := client.ForVersion("v3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return api
+}
+
+func TestSyncSendsItsParametersAndIsValidatedAgainstTheSyncDocument(t *testing.T) {
+	var got *http.Request
+	srv := serve(t, func(w http.ResponseWriter, r *http.Request) {
+		got = r
+		w.Write([]byte(`{"next_batch": 5, "presence": {"events": [{"type": "m.presence", "content": {"presence": "away"}}]}}`))
+	})
+	var violated *client.Exchange
+	c, _ := client.New(srv.URL, v3(t), client.Options{OnSchemaViolation: func(ex *client.Exchange) { violated = ex }})
+	ex := c.As("@a:b", "t").Sync(context.Background(), client.SyncParams{Since: "s1", Timeout: 1500 * time.Millisecond, Filter: `{"presence":{}}`, SetPresence: "offline"})
+	q := got.URL.Query()
+	if got.URL.Path != "/_matrix/client/v3/sync" || q.Get("since") != "s1" || q.Get("timeout") != "1500" || q.Get("filter") != `{"presence":{}}` || q.Get("set_presence") != "offline" {
+		t.Errorf("request %s", got.URL)
+	}
+	if violated != ex || ex.SchemaErr == nil {
+		t.Fatalf("no violation reported for %s", ex)
+	}
+	for _, want := range []string{"/next_batch", "/presence/events/0/sender", "/presence/events/0/content/presence"} {
+		if !strings.Contains(ex.SchemaErr.Error(), want) {
+			t.Errorf("%v lacks %q", ex.SchemaErr, want)
+		}
+	}
+}
+
+func TestSyncLeavesOutWhatIsNotSet(t *testing.T) {
+	var got *http.Request
+	srv := serve(t, func(w http.ResponseWriter, r *http.Request) { got = r; w.Write([]byte(`{"next_batch":"x"}`)) })
+	c, _ := client.New(srv.URL, v3(t), client.Options{})
+	ex := c.As("@a:b", "t").Sync(context.Background(), client.SyncParams{})
+	if got.URL.RawQuery != "" {
+		t.Errorf("an initial sync with nothing set sends %q", got.URL.RawQuery)
+	}
+	if resp, err := client.DecodeSync(ex); err != nil || resp.NextBatch != "x" {
+		t.Errorf("decoded %+v, %v", resp, err)
+	}
+}
+
+func TestFilterCallsNameTheUserAndTheFilter(t *testing.T) {
+	var paths []string
+	srv := serve(t, func(w http.ResponseWriter, r *http.Request) {
+		paths = append(paths, r.Method+" "+r.URL.EscapedPath())
+		w.Write([]byte(`{"filter_id":"f/1"}`))
+	})
+	c, _ := client.New(srv.URL, v3(t), client.Options{})
+	s := c.As("@a:b", "t")
+	id, err := client.DecodeFilterID(s.UploadFilter(context.Background(), "@a:b", client.Filter{Presence: &client.EventFilter{Senders: []string{"@c:d"}}}))
+	if err != nil || id != "f/1" {
+		t.Fatalf("filter ID %q, %v", id, err)
+	}
+	s.GetFilter(context.Background(), "@a:b", id)
+	want := []string{"POST /_matrix/client/v3/user/@a:b/filter", "GET /_matrix/client/v3/user/@a:b/filter/f%2F1"}
+	if strings.Join(paths, "\n") != strings.Join(want, "\n") {
+		t.Errorf("paths %q, want %q", paths, want)
+	}
+}

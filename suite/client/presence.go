@@ -44,8 +44,10 @@ type ListChange struct {
 	Drop   []string `json:"drop,omitempty"`
 }
 
-// PresenceEvent is one entry of GET /presence/list/{userId}.
+// PresenceEvent is a v1 m.presence event: an entry of GET
+// /presence/list/{userId}, of the event stream or of initial sync.
 type PresenceEvent struct {
+	EventID string `json:"event_id"`
 	Type    string `json:"type"`
 	Content struct {
 		UserID        string  `json:"user_id"`

@@ -13,6 +13,9 @@ import (
 // CreateRoom creates a private room with the session's user in it and the
 // given users invited, and returns its ID.
 func (s *Session) CreateRoom(ctx context.Context, invite ...string) (string, *Exchange, error) {
+	if invite == nil {
+		invite = []string{}
+	}
 	ex := s.Do(ctx, Request{Method: http.MethodPost, Path: "/createRoom",
 		JSON: map[string]any{"preset": "private_chat", "invite": invite}})
 	var room struct {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"mime"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/onsi/gomega/types"
@@ -21,6 +22,10 @@ type exchangeMatcher struct {
 	want  string
 	check func(ex *client.Exchange) (ok bool, got string)
 	got   string
+	// miss says what a failed match found wrong, for the report's
+	// findings; nil means the want and the kind of body found.
+	miss   func(ex *client.Exchange) Miss
+	missed *Miss
 }
 
 var _ types.GomegaMatcher = (*exchangeMatcher)(nil)
@@ -30,12 +35,21 @@ func (m *exchangeMatcher) Match(actual any) (bool, error) {
 	if !ok {
 		return false, fmt.Errorf("match: want a *client.Exchange, got %T", actual)
 	}
+	m.missed = nil
 	if ex.Response == nil {
 		m.got = fmt.Sprintf("no response (%v)", ex.Err)
+		m.missed = &Miss{Rule: m.want, Found: "no response"}
 		return false, nil
 	}
 	var matched bool
 	matched, m.got = m.check(ex)
+	if !matched {
+		miss := Miss{Rule: m.want, Found: bodyKind(ex)}
+		if m.miss != nil {
+			miss = m.miss(ex)
+		}
+		m.missed = &miss
+	}
 	return matched, nil
 }
 
@@ -54,6 +68,7 @@ func HaveStatus(code int) types.GomegaMatcher {
 		check: func(ex *client.Exchange) (bool, string) {
 			return ex.Status() == code, describeStatus(ex)
 		},
+		miss: missStatus(fmt.Sprintf("status %d", code)),
 	}
 }
 
@@ -65,6 +80,7 @@ func BeRejected() types.GomegaMatcher {
 		check: func(ex *client.Exchange) (bool, string) {
 			return ex.Status() >= 400 && ex.Status() < 500, describeStatus(ex)
 		},
+		miss: missStatus("status 4xx"),
 	}
 }
 
@@ -79,6 +95,24 @@ func BeMatrixError(status int, errcode string) types.GomegaMatcher {
 				return false, describeStatus(ex) + " whose body " + err.Error()
 			}
 			return ex.Status() == status && m.Errcode == errcode, describeStatus(ex)
+		},
+		miss: missErrcode(status, errcode),
+	}
+}
+
+// HaveErrcodeIn matches a Matrix error body whose errcode is one of codes.
+func HaveErrcodeIn(codes ...string) types.GomegaMatcher {
+	return &exchangeMatcher{
+		want: "a Matrix error with errcode " + strings.Join(codes, " or "),
+		check: func(ex *client.Exchange) (bool, string) {
+			m, err := matrixError(ex)
+			if err != nil {
+				return false, "a body that " + err.Error()
+			}
+			return slices.Contains(codes, m.Errcode), describeStatus(ex)
+		},
+		miss: func(ex *client.Exchange) Miss {
+			return Miss{Pointer: "/errcode", Rule: "errcode " + strings.Join(codes, " or "), Found: bodyKind(ex)}
 		},
 	}
 }
@@ -95,6 +129,9 @@ func HaveMatrixErrorBody() types.GomegaMatcher {
 			}
 			return true, "a Matrix error body"
 		},
+		miss: func(ex *client.Exchange) Miss {
+			return Miss{Pointer: "/errcode", Rule: "Matrix error body", Found: bodyKind(ex)}
+		},
 	}
 }
 
@@ -107,6 +144,7 @@ func HaveJSONContentType() types.GomegaMatcher {
 			media, _, err := mime.ParseMediaType(ct)
 			return err == nil && media == "application/json", fmt.Sprintf("Content-Type: %q", ct)
 		},
+		miss: missHeader("Content-Type", "application/json", mediaType),
 	}
 }
 
@@ -128,6 +166,7 @@ func HaveHeaderListing(name string, wanted ...string) types.GomegaMatcher {
 			}
 			return true, fmt.Sprintf("%s: %q", name, got)
 		},
+		miss: missHeader(name, "lists "+strings.Join(wanted, ", "), lacking(wanted)),
 	}
 }
 
@@ -139,6 +178,7 @@ func HaveHeader(name, value string) types.GomegaMatcher {
 			got := ex.Header(name)
 			return got == value, fmt.Sprintf("%s: %q", name, got)
 		},
+		miss: missHeader(name, value, func(string) string { return "another value" }),
 	}
 }
 

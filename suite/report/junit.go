@@ -4,6 +4,8 @@ import (
 	"encoding/xml"
 	"fmt"
 	"io"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -16,11 +18,17 @@ import (
 //   - known failure:   <skipped message="known failure: REASON">
 //   - unexpected pass: passes, with property mxpresence.outcome=unexpected-pass
 //   - skipped, not applicable: <skipped>
+//   - errored (the run could not start): <error>, the one testcase
+//
+// Findings: each testcase carries a property mxpresence.finding per finding
+// its requirement met, and each testsuite lists the findings its
+// requirements met in its <system-out>, where CI viewers show them.
 type junitSuites struct {
 	XMLName  xml.Name     `xml:"testsuites"`
 	Name     string       `xml:"name,attr"`
 	Tests    int          `xml:"tests,attr"`
 	Failures int          `xml:"failures,attr"`
+	Errors   int          `xml:"errors,attr"`
 	Skipped  int          `xml:"skipped,attr"`
 	Time     string       `xml:"time,attr"`
 	Suites   []junitSuite `xml:"testsuite"`
@@ -30,11 +38,13 @@ type junitSuite struct {
 	Name      string          `xml:"name,attr"`
 	Tests     int             `xml:"tests,attr"`
 	Failures  int             `xml:"failures,attr"`
+	Errors    int             `xml:"errors,attr"`
 	Skipped   int             `xml:"skipped,attr"`
 	Time      string          `xml:"time,attr"`
 	Timestamp string          `xml:"timestamp,attr"`
 	Props     []junitProperty `xml:"properties>property"`
 	Cases     []junitCase     `xml:"testcase"`
+	SystemOut string          `xml:"system-out,omitempty"`
 }
 
 type junitCase struct {
@@ -43,6 +53,7 @@ type junitCase struct {
 	Time      string           `xml:"time,attr"`
 	Props     *junitProperties `xml:"properties"`
 	Failure   *junitMessage    `xml:"failure,omitempty"`
+	Error     *junitMessage    `xml:"error,omitempty"`
 	Skipped   *junitMessage    `xml:"skipped,omitempty"`
 	SystemOut string           `xml:"system-out,omitempty"`
 }
@@ -74,24 +85,30 @@ func WriteJUnit(w io.Writer, r *Result) error {
 			},
 		}
 		var total time.Duration
+		var entries []Entry
 		for _, e := range r.Entries {
 			if e.Endpoint != endpoint {
 				continue
 			}
+			entries = append(entries, e)
 			c := junitCase{
 				Name:      fmt.Sprintf("%s [%s] %s", e.ID, e.Level, e.Text),
 				Classname: "mxpresence." + r.API + "." + endpoint,
 				Time:      seconds(e.Duration),
 			}
+			var props []junitProperty
 			switch e.Outcome {
 			case Failed:
 				c.Failure = &junitMessage{Message: e.Level + " requirement not met", Type: e.Level, Body: e.Message}
 				s.Failures++
+			case Errored:
+				c.Error = &junitMessage{Message: "the run could not start", Type: "setup", Body: e.Message}
+				s.Errors++
 			case Warned:
-				c.Props = &junitProperties{[]junitProperty{{"mxpresence.outcome", string(Warned)}}}
+				props = append(props, junitProperty{"mxpresence.outcome", string(Warned)})
 				c.SystemOut = "WARNING: SHOULD requirement not met.\n\n" + e.Message
 			case UnexpectedPass:
-				c.Props = &junitProperties{[]junitProperty{{"mxpresence.outcome", string(UnexpectedPass)}}}
+				props = append(props, junitProperty{"mxpresence.outcome", string(UnexpectedPass)})
 				c.SystemOut = "Listed in the skip file (" + e.Reason + "), but passed: remove it from the file."
 			case KnownFailure:
 				c.Skipped = &junitMessage{Message: "known failure: " + e.Reason, Body: e.Message}
@@ -100,13 +117,23 @@ func WriteJUnit(w io.Writer, r *Result) error {
 				c.Skipped = &junitMessage{Message: string(e.Outcome) + ": " + e.Reason}
 				s.Skipped++
 			}
+			for _, fd := range r.Findings {
+				if slices.Contains(fd.Requirements, e.ID) {
+					props = append(props, junitProperty{"mxpresence.finding", fd.Signature.String()})
+				}
+			}
+			if len(props) > 0 {
+				c.Props = &junitProperties{props}
+			}
 			s.Tests++
 			total += e.Duration
 			s.Cases = append(s.Cases, c)
 		}
+		s.SystemOut = findingsText(r.findingsMetBy(entries))
 		s.Time = seconds(total)
 		out.Tests += s.Tests
 		out.Failures += s.Failures
+		out.Errors += s.Errors
 		out.Skipped += s.Skipped
 		out.Suites = append(out.Suites, s)
 	}
@@ -120,6 +147,19 @@ func WriteJUnit(w io.Writer, r *Result) error {
 	}
 	_, err := io.WriteString(w, "\n")
 	return err
+}
+
+// findingsText lists findings for a testsuite's <system-out>.
+func findingsText(findings []Finding) string {
+	if len(findings) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString("Findings: the distinct violations the requirements of this endpoint met.\n")
+	for _, fd := range findings {
+		fmt.Fprintf(&b, "\n%s\n    %s; met by %s\n", fd.Signature, responses(fd.Responses), strings.Join(fd.Requirements, ", "))
+	}
+	return b.String()
 }
 
 func seconds(d time.Duration) string { return fmt.Sprintf("%.3f", d.Seconds()) }

@@ -28,6 +28,9 @@ const (
 	Skipped Outcome = "skipped"
 	// NotApplicable does not hold for the API version under test.
 	NotApplicable Outcome = "not-applicable"
+	// Errored stands for the whole run when it could not start: the one
+	// entry of such a result, its message saying why.
+	Errored Outcome = "errored"
 )
 
 // Entry is one requirement and its outcome.
@@ -52,10 +55,29 @@ type Result struct {
 	Started  time.Time     `json:"started"`
 	Duration time.Duration `json:"duration_ns"`
 	Entries  []Entry       `json:"requirements"`
+	// Findings are the distinct violations the run saw.
+	Findings []Finding `json:"findings"`
+	// Error says why the run could not start; empty when it ran.
+	Error string `json:"error,omitempty"`
 }
 
-// Passed reports the verdict: no requirement failed.
-func (r *Result) Passed() bool { return r.Count(Failed) == 0 }
+// Passed reports the verdict: the run started and no requirement failed.
+func (r *Result) Passed() bool { return r.Error == "" && r.Count(Failed) == 0 }
+
+// SetupID names the one entry of a run that could not start.
+const SetupID = "MXPRESENCE-SETUP"
+
+// CannotStart is the result of a run that could not start, for the reports
+// CI reads: one errored entry saying why.
+func CannotStart(api, target string, started time.Time, why error) *Result {
+	return &Result{
+		API: api, Target: target, Started: started, Duration: time.Since(started), Error: why.Error(), Findings: []Finding{},
+		Entries: []Entry{{
+			ID: SetupID, Level: "MUST", Endpoint: "setup", Outcome: Errored, Message: why.Error(),
+			Text: "The target answers, and the suite can provision users on it.",
+		}},
+	}
+}
 
 // Count counts the entries with an outcome.
 func (r *Result) Count(o Outcome) int {

@@ -49,7 +49,7 @@ func TestSummary(t *testing.T) {
 		"WARNINGS (SHOULD requirements not met; --strict makes them fail)\n\n  A-03",
 		"KNOWN FAILURES (expected by the skip file)\n\n  B-01 [MUST] B-01 text\n    reason: ticket 12",
 		"UNEXPECTED PASSES",
-		"VERDICT: FAIL: 2 of 5 requirements met (1 failed, 1 SHOULD warnings, 1 known failures, 1 unexpected passes, 1 not run)",
+		"VERDICT: FAIL (v1 API): 2 of 5 requirements met (1 failed, 1 SHOULD warnings, 1 known failures, 1 unexpected passes, 1 not run)",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("summary lacks %q:\n%s", want, out)

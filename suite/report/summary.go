@@ -3,6 +3,7 @@ package report
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 )
@@ -37,18 +38,35 @@ func WriteSummary(w io.Writer, r *Result) {
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "(ginkgo's counts above run only applicable requirements and count SHOULD warnings as passes.)")
 
+	writeFindings(w, r)
 	writeDetails(w, r, Failed, "FAILED", true)
 	writeDetails(w, r, Warned, "WARNINGS (SHOULD requirements not met; --strict makes them fail)", true)
 	writeDetails(w, r, KnownFailure, "KNOWN FAILURES (expected by the skip file)", false)
 	writeDetails(w, r, UnexpectedPass, "UNEXPECTED PASSES (listed in the skip file, but passed: remove them from it)", false)
 
+	fmt.Fprintf(w, "\nVERDICT: %s (%s API): %s\n", r.Verdict(), r.API, tally(r))
+}
+
+// Verdict is PASS or FAIL, or ERROR for a run that could not start.
+func (r *Result) Verdict() string {
+	switch {
+	case r.Error != "":
+		return "ERROR"
+	case r.Passed():
+		return "PASS"
+	}
+	return "FAIL"
+}
+
+// tally counts what the verdict rests on: "38 of 50 requirements met (12
+// failed, 9 not applicable); 3 distinct findings".
+func tally(r *Result) string {
+	if r.Error != "" {
+		return "the run could not start: " + firstLine(r.Error)
+	}
 	met := r.Count(Passed) + r.Count(UnexpectedPass)
 	run := len(r.Entries) - r.Count(Skipped) - r.Count(NotApplicable)
-	verdict := "PASS"
-	if !r.Passed() {
-		verdict = "FAIL"
-	}
-	fmt.Fprintf(w, "\nVERDICT: %s: %d of %d requirements met", verdict, met, run)
+	out := fmt.Sprintf("%d of %d requirements met", met, run)
 	var notes []string
 	for _, n := range []struct {
 		o    Outcome
@@ -59,9 +77,56 @@ func WriteSummary(w io.Writer, r *Result) {
 		}
 	}
 	if len(notes) > 0 {
-		fmt.Fprintf(w, " (%s)", strings.Join(notes, ", "))
+		out += " (" + strings.Join(notes, ", ") + ")"
 	}
-	fmt.Fprintln(w)
+	if len(r.Findings) > 0 {
+		out += "; " + distinctFindings(len(r.Findings))
+	}
+	return out
+}
+
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(strings.TrimSpace(s), "\n")
+	return line
+}
+
+func distinctFindings(n int) string {
+	if n == 1 {
+		return "1 distinct finding"
+	}
+	return fmt.Sprintf("%d distinct findings", n)
+}
+
+// writeFindings lists each distinct violation once, numbered so that the
+// details of each failure can refer to it.
+func writeFindings(w io.Writer, r *Result) {
+	if len(r.Findings) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "\nFINDINGS: %s, each counted once whichever requirements met it\n", distinctFindings(len(r.Findings)))
+	for i, fd := range r.Findings {
+		fmt.Fprintf(w, "\n  F%d  %s\n", i+1, fd.Signature)
+		fmt.Fprintf(w, "      %s; met by %s\n", responses(fd.Responses), strings.Join(fd.Requirements, ", "))
+	}
+}
+
+func responses(n int) string {
+	if n == 1 {
+		return "1 response"
+	}
+	return fmt.Sprintf("%d responses", n)
+}
+
+// findingRefs names the findings a requirement met by their numbers in the
+// findings list: "F1, F3".
+func findingRefs(r *Result, id string) string {
+	var refs []string
+	for i, fd := range r.Findings {
+		if slices.Contains(fd.Requirements, id) {
+			refs = append(refs, fmt.Sprintf("F%d", i+1))
+		}
+	}
+	return strings.Join(refs, ", ")
 }
 
 // column folds outcomes into the summary table's columns.
@@ -84,6 +149,9 @@ func writeDetails(w io.Writer, r *Result, o Outcome, heading string, withMessage
 		fmt.Fprintf(w, "\n  %s [%s] %s\n", e.ID, e.Level, e.Text)
 		if e.Reason != "" {
 			fmt.Fprintf(w, "    reason: %s\n", e.Reason)
+		}
+		if refs := findingRefs(r, e.ID); refs != "" {
+			fmt.Fprintf(w, "    findings: %s\n", refs)
 		}
 		if withMessage && e.Message != "" {
 			for _, line := range strings.Split(strings.TrimRight(e.Message, "\n"), "\n") {

@@ -4,7 +4,13 @@
 // this machine, and the mock's GET and PUT status are reported as a share
 // of it.
 //
-//	go run ./mockserver/internal/loadtest [-duration 10s] [-rounds 3]
+//	go run ./mockserver/internal/loadtest [-duration 10s] [-rounds 3] [-serve ./mxpresence]
+//
+// With -serve it also measures what a client developer runs: the built
+// binary as `mxpresence serve` starts it, access log on (to a file, as a
+// terminal would take it), with only rate limiting turned off, since one
+// token at tens of thousands of requests a second is what the limiter is
+// there to stop.
 //
 // It needs wrk on PATH (Debian: apt-get install wrk). Every request goes to
 // 127.0.0.1, and each wrk run stops after -duration.
@@ -29,6 +35,7 @@ import (
 	"time"
 
 	"github.com/mxpresence/mxpresence/mockserver"
+	"github.com/mxpresence/mxpresence/mockserver/internal/served"
 )
 
 // The issue's targets, as shares of the bare handler's requests per second.
@@ -43,8 +50,9 @@ func main() {
 	threads := flag.Int("threads", 1, "wrk threads")
 	connections := flag.Int("connections", 32, "wrk connections")
 	wrkPath := flag.String("wrk", "wrk", "the wrk binary")
+	serveBin := flag.String("serve", "", "also measure this mxpresence `binary` as `mxpresence serve --rate-limit 0` serves, access log on")
 	flag.Parse()
-	if err := run(*wrkPath, *duration, *rounds, *threads, *connections, os.Stdout); err != nil {
+	if err := run(*wrkPath, *serveBin, *duration, *rounds, *threads, *connections, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "loadtest:", err)
 		os.Exit(1)
 	}
@@ -54,7 +62,7 @@ func main() {
 // handler writes the same bytes, so both send equal responses.
 const statusBody = `{"presence":"online","last_active_ago":0,"status_msg":"I am here."}`
 
-func run(wrkPath string, duration time.Duration, rounds, threads, connections int, out io.Writer) error {
+func run(wrkPath, serveBin string, duration time.Duration, rounds, threads, connections int, out io.Writer) error {
 	if _, err := exec.LookPath(wrkPath); err != nil {
 		return fmt.Errorf("wrk not found (apt-get install wrk): %w", err)
 	}
@@ -101,13 +109,27 @@ func run(wrkPath string, duration time.Duration, rounds, threads, connections in
 	}
 
 	common := []string{"-t" + strconv.Itoa(threads), "-c" + strconv.Itoa(connections), "-d" + duration.String()}
-	targets := []struct {
-		name string
-		args []string
-	}{
+	targets := []target{
 		{"bare", append(slices.Clone(common), bareURL+"/")},
 		{"GET status", append(slices.Clone(common), statusURL)},
 		{"PUT status", append(slices.Clone(common), "-s", putScript, statusURL)},
+	}
+	if serveBin != "" {
+		proc, err := served.Start(serveBin, filepath.Join(dir, "access.log"), "--user", "alice:loadtest", "--rate-limit", "0")
+		if err != nil {
+			return err
+		}
+		defer proc.Stop()
+		servedURL := proc.URL + "/_matrix/client/api/v1/presence/@alice:localhost/status?access_token=" + proc.Accounts["@alice:localhost"]
+		if err := check(http.MethodPut, servedURL, putBody, "{}"); err != nil {
+			return err
+		}
+		if err := check(http.MethodGet, servedURL, "", ""); err != nil {
+			return err
+		}
+		targets = append(targets,
+			target{"serve GET", append(slices.Clone(common), servedURL)},
+			target{"serve PUT", append(slices.Clone(common), "-s", putScript, servedURL)})
 	}
 	fmt.Fprintf(out, "wrk over loopback, %d round(s) of %v each; lua script for PUT:\n%s\n", rounds, duration, lua)
 	results := make([][]float64, len(targets))
@@ -135,10 +157,20 @@ func run(wrkPath string, duration time.Duration, rounds, threads, connections in
 		}
 		fmt.Fprintf(out, "  %-10s  %10.0f req/s  %5.1f%%  (%s the %.0f%% target)\n", targets[i+1].name, rps, 100*share, verdict, 100*target)
 	}
+	for i := 3; i < len(targets); i++ {
+		rps := median(results[i])
+		fmt.Fprintf(out, "  %-10s  %10.0f req/s  %5.1f%%  (the served binary, access log on)\n", targets[i].name, rps, 100*rps/bareRPS)
+	}
 	if len(missed) > 0 {
 		return fmt.Errorf("below target: %s", strings.Join(missed, ", "))
 	}
 	return nil
+}
+
+// A target is one wrk run: a name for the report and wrk's arguments.
+type target struct {
+	name string
+	args []string
 }
 
 // frozenClock keeps last_active_ago at 0, so every GET answers the very
@@ -162,8 +194,8 @@ func listen(h http.Handler) (url string, stop func(), err error) {
 	}, nil
 }
 
-// check makes one request and insists on a 200 with the expected body, so
-// that wrk measures the path it is meant to.
+// check makes one request and insists on a 200 with the expected body (any
+// body when want is empty), so that wrk measures the path it is meant to.
 func check(method, url, body, want string) error {
 	req, err := http.NewRequest(method, url, strings.NewReader(body))
 	if err != nil {
@@ -175,7 +207,7 @@ func check(method, url, body, want string) error {
 	}
 	defer res.Body.Close()
 	got, _ := io.ReadAll(res.Body)
-	if res.StatusCode != http.StatusOK || string(got) != want {
+	if res.StatusCode != http.StatusOK || (want != "" && string(got) != want) {
 		return fmt.Errorf("%s %s: %d %s, want 200 %s", method, url, res.StatusCode, got, want)
 	}
 	return nil

@@ -1,0 +1,56 @@
+package main
+
+import (
+	"path/filepath"
+	"slices"
+	"sync"
+	"testing"
+
+	"github.com/mxpresence/mxpresence/mockserver"
+	"github.com/mxpresence/mxpresence/suite/report"
+)
+
+// A transient defect fails whichever requirements happen to meet it, a
+// different set each run; the findings name the defect, and must be the
+// same every run. Two runs against a mock that flickers at random show it.
+func TestFindingsAreStable(t *testing.T) {
+	fault, ok := mockserver.LookupDeviation("presence-flickers-empty")
+	if !ok || !fault.Transient {
+		t.Fatal("the mock has no transient fault presence-flickers-empty")
+	}
+	dir := t.TempDir()
+	results := make([]*report.Result, 2)
+	var wg sync.WaitGroup
+	for i := range results {
+		wg.Go(func() {
+			path := filepath.Join(dir, fault.Name+string(rune('a'+i))+".json")
+			code, out, errOut := mxpresence(t, append(faultArgs(fault), "--json", path, "--no-color")...)
+			if code != notConformant {
+				t.Errorf("run %d: exit %d, want %d\n%s\n%s", i+1, code, notConformant, out, errOut)
+				return
+			}
+			results[i] = readReport(t, path)
+		})
+	}
+	wg.Wait()
+	if t.Failed() {
+		return
+	}
+	first, second := results[0], results[1]
+	for i, r := range results {
+		t.Logf("run %d: failed %v", i+1, r.WithOutcome(report.Failed))
+		if len(r.Findings) == 0 {
+			t.Errorf("run %d failed %v with no finding", i+1, r.WithOutcome(report.Failed))
+		}
+	}
+	if !slices.Equal(first.Signatures(), second.Signatures()) {
+		t.Errorf("the findings differ between two runs against the same server:\n%v\n%v", first.Signatures(), second.Signatures())
+	}
+	// The failing sets differing is what the fault is for, but chance may
+	// make them coincide; that proves nothing either way, so it is logged.
+	if slices.Equal(first.WithOutcome(report.Failed), second.WithOutcome(report.Failed)) {
+		t.Log("both runs failed the same requirements this time")
+	} else {
+		t.Log("the runs failed different requirements, with the same findings")
+	}
+}
