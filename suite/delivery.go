@@ -57,16 +57,8 @@ func (st *syncStream) next(timeout time.Duration) ([]client.SyncPresence, *clien
 // await syncs until the last presence event of sender satisfies want, for
 // at most the settle window; a long-poll waits no longer than the window.
 func (st *syncStream) await(sender, what string, want func(client.SyncPresence) bool) client.SyncPresence {
-	deadline := time.Now().Add(st.s.Settle())
-	for read := false; ; read = true {
-		if e, ok := st.latest[sender]; ok && want(e) {
-			return e
-		}
-		left := time.Until(deadline)
-		if left <= 0 && read {
-			break
-		}
-		st.next(max(left, 0))
+	if e, ok := awaitLatest(st.s, st.latest, func(d time.Duration) { st.next(d) }, sender, want); ok {
+		return e
 	}
 	last := "no m.presence event of theirs"
 	if e, ok := st.latest[sender]; ok {
@@ -75,6 +67,25 @@ func (st *syncStream) await(sender, what string, want func(client.SyncPresence) 
 	st.s.fail(fmt.Sprintf("Expected %s's /sync to deliver %s's presence as %s within %s (--settle); %s.",
 		st.viewer.UserID, sender, what, st.s.Settle(), last), 1)
 	return client.SyncPresence{}
+}
+
+// awaitLatest reads a stream with next until the last event it has seen of
+// whose satisfies want, for at most the settle window, each read waiting
+// no longer than what is left of it; false when the window ran out first.
+// It reads at least once, so a window of zero still asks the server.
+func awaitLatest[E any](s *Spec, latest map[string]E, next func(time.Duration), whose string, want func(E) bool) (E, bool) {
+	deadline := time.Now().Add(s.Settle())
+	for read := false; ; read = true {
+		if e, ok := latest[whose]; ok && want(e) {
+			return e, true
+		}
+		left := time.Until(deadline)
+		if left <= 0 && read {
+			var none E
+			return none, false
+		}
+		next(max(left, 0))
+	}
 }
 
 // holdNone watches, for the whole settle window, that no presence event
@@ -169,16 +180,8 @@ func (st *eventStream) next(timeout time.Duration) ([]client.PresenceEvent, *cli
 // await reads the stream until the last presence event of userID
 // satisfies want, for at most the settle window.
 func (st *eventStream) await(userID, what string, want func(client.PresenceEvent) bool) client.PresenceEvent {
-	deadline := time.Now().Add(st.s.Settle())
-	for read := false; ; read = true {
-		if e, ok := st.latest[userID]; ok && want(e) {
-			return e
-		}
-		left := time.Until(deadline)
-		if left <= 0 && read {
-			break
-		}
-		st.next(max(left, 0))
+	if e, ok := awaitLatest(st.s, st.latest, func(d time.Duration) { st.next(d) }, userID, want); ok {
+		return e
 	}
 	last := "no m.presence event of theirs"
 	if e, ok := st.latest[userID]; ok {

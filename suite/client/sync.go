@@ -194,14 +194,20 @@ type EventsResponse struct {
 
 // DecodeEvents decodes a 200 from GET /events.
 func DecodeEvents(ex *Exchange) (EventsResponse, error) {
-	var r EventsResponse
+	return decodeStreamPage(ex, func(r EventsResponse) string { return r.End })
+}
+
+// decodeStreamPage decodes a 200 from one of v1's stream calls, which is of
+// no use without the end token to read on from.
+func decodeStreamPage[T any](ex *Exchange, end func(T) string) (T, error) {
+	var r T
 	if ex.Status() != http.StatusOK {
 		return r, fmt.Errorf("status %d, not 200", ex.Status())
 	}
 	if err := ex.DecodeJSON(&r); err != nil {
 		return r, err
 	}
-	if r.End == "" {
+	if end(r) == "" {
 		return r, fmt.Errorf("no end token")
 	}
 	return r, nil
@@ -221,17 +227,7 @@ type InitialSyncResponse struct {
 
 // DecodeInitialSync decodes a 200 from GET /initialSync.
 func DecodeInitialSync(ex *Exchange) (InitialSyncResponse, error) {
-	var r InitialSyncResponse
-	if ex.Status() != http.StatusOK {
-		return r, fmt.Errorf("status %d, not 200", ex.Status())
-	}
-	if err := ex.DecodeJSON(&r); err != nil {
-		return r, err
-	}
-	if r.End == "" {
-		return r, fmt.Errorf("no end token")
-	}
-	return r, nil
+	return decodeStreamPage(ex, func(r InitialSyncResponse) string { return r.End })
 }
 
 // V1PresenceEvents decodes the m.presence events among v1 events (the
