@@ -1,0 +1,231 @@
+package mockserver
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+)
+
+// A long-poll waiting in its handler holds what net/http gave it: the
+// connection's goroutine and background reader, their 4 KB buffers, the
+// response's buffer, the request. Thousands of them cost over 20 KB each.
+// So a long-poll with nothing to answer yet is parked instead: the
+// connection is hijacked, everything else let go, and a small waiter
+// answers it later, writing the HTTP/1.1 response itself and closing the
+// connection after it (clients reconnect for their next poll). Where the
+// connection cannot be hijacked (HTTP/2, a recorder) and wherever
+// deviations are switched on, the long-poll waits in its handler as
+// before, so faults and variations see the requests they always saw.
+
+// parkedWriteTimeout bounds writing a parked long-poll's answer, so that a
+// client that reads nothing does not keep its connection for ever.
+const parkedWriteTimeout = 10 * time.Second
+
+// A parkingLot keeps the parked long-polls, so that shutdown can answer
+// them: http.Server.Shutdown does not know hijacked connections.
+type parkingLot struct {
+	closing chan struct{} // closed when shutdown begins; ends every wait
+	mu      sync.Mutex
+	closed  bool
+	conns   map[net.Conn]struct{}
+	parked  sync.WaitGroup
+}
+
+func (lot *parkingLot) init() {
+	lot.closing, lot.conns = make(chan struct{}), make(map[net.Conn]struct{})
+}
+
+// enter reserves a place for a long-poll about to park; false once
+// shutdown has begun.
+func (lot *parkingLot) enter() bool {
+	lot.mu.Lock()
+	defer lot.mu.Unlock()
+	if lot.closed {
+		return false
+	}
+	lot.parked.Add(1)
+	return true
+}
+
+func (lot *parkingLot) hold(conn net.Conn) {
+	lot.mu.Lock()
+	lot.conns[conn] = struct{}{}
+	lot.mu.Unlock()
+}
+
+// leave gives the place back; conn is nil when parking failed.
+func (lot *parkingLot) leave(conn net.Conn) {
+	if conn != nil {
+		lot.mu.Lock()
+		delete(lot.conns, conn)
+		lot.mu.Unlock()
+	}
+	lot.parked.Done()
+}
+
+// Shutdown makes every waiting long-poll answer at once with what it has,
+// parked or waiting in its handler, and every later one answer without
+// waiting; it returns once the parked long-polls have written their
+// answers, or when ctx ends, closing those still writing. Call it when the
+// http.Server serving this one shuts down: Shutdown there does not wait
+// for parked long-polls, whose connections it no longer knows.
+func (s *Server) Shutdown(ctx context.Context) error {
+	lot := &s.lot
+	lot.mu.Lock()
+	if !lot.closed {
+		lot.closed = true
+		close(lot.closing)
+	}
+	lot.mu.Unlock()
+	answered := make(chan struct{})
+	go func() {
+		lot.parked.Wait()
+		close(answered)
+	}()
+	select {
+	case <-answered:
+		return nil
+	case <-ctx.Done():
+	}
+	lot.mu.Lock()
+	for conn := range lot.conns {
+		conn.Close()
+	}
+	lot.mu.Unlock()
+	return ctx.Err()
+}
+
+// answerPresence answers a delivery request with what q's viewer is owed,
+// waiting up to wait for something; render appends the body for a batch.
+func (s *Server) answerPresence(w http.ResponseWriter, r *http.Request, q presenceQuery, wait time.Duration, render func(buf []byte, b presenceBatch) []byte) {
+	if wait > 0 && s.deviated == nil && hijackable(w) {
+		b, changed, news := s.lookPresence(q)
+		if !news {
+			if s.park(w, r, q, wait, changed, render) {
+				return
+			}
+			b = s.waitForNews(r.Context().Done(), q, wait, changed)
+		}
+		s.writeBatch(w, b, render)
+		return
+	}
+	s.writeBatch(w, s.awaitPresence(r.Context().Done(), q, wait), render)
+}
+
+func (s *Server) writeBatch(w http.ResponseWriter, b presenceBatch, render func(buf []byte, b presenceBatch) []byte) {
+	bp := s.buffer()
+	*bp = render(*bp, b)
+	writeJSON(w, http.StatusOK, *bp)
+	s.releaseBuffer(bp)
+}
+
+// hijackable reports whether w, or a writer it wraps, can hand over its
+// connection: HTTP/1.x from net/http can, HTTP/2 and recorders cannot.
+func hijackable(w http.ResponseWriter) bool {
+	for {
+		if _, ok := w.(http.Hijacker); ok {
+			return true
+		}
+		u, ok := w.(interface{ Unwrap() http.ResponseWriter })
+		if !ok {
+			return false
+		}
+		w = u.Unwrap()
+	}
+}
+
+// A lateLogger logs a request when it is answered rather than when its
+// handler returns: logLater takes the log record off the return, and the
+// parked long-poll calls the function it returns with the status it sent.
+type lateLogger interface {
+	logLater() func(status int)
+}
+
+// parkedPoll is what a parked long-poll keeps: its connection, its query,
+// and what it needs to write the response.
+type parkedPoll struct {
+	s      *Server
+	conn   net.Conn
+	q      presenceQuery
+	render func(buf []byte, b presenceBatch) []byte
+	head   []byte           // the status line and the handler's headers
+	logged func(status int) // nil without a logger
+}
+
+// park hijacks the connection and leaves a waiter to answer the long-poll;
+// false leaves w as it was, for the long-poll to wait in its handler.
+func (s *Server) park(w http.ResponseWriter, r *http.Request, q presenceQuery, wait time.Duration, changed <-chan struct{}, render func(buf []byte, b presenceBatch) []byte) bool {
+	if !s.lot.enter() {
+		return false
+	}
+	conn, _, err := http.NewResponseController(w).Hijack()
+	if err != nil {
+		s.lot.leave(nil)
+		return false
+	}
+	// A request pipelined behind this one, in the reader net/http hands
+	// over or arriving later, is read and dropped: the connection closes
+	// after this answer, and a pipelining client resends what went
+	// unanswered (RFC 9112, section 9.3.2).
+	s.lot.hold(conn)
+	p := &parkedPoll{s: s, conn: conn, q: q, render: render}
+	p.head = append(p.head, "HTTP/1.1 200 OK\r\n"...)
+	if !r.ProtoAtLeast(1, 1) {
+		p.head = append(p.head[:0], "HTTP/1.0 200 OK\r\n"...)
+	}
+	for k, vs := range w.Header() {
+		for _, v := range vs {
+			p.head = append(append(append(append(p.head, k...), ": "...), v...), "\r\n"...)
+		}
+	}
+	if ll, ok := w.(lateLogger); ok {
+		p.logged = ll.logLater()
+	}
+	go p.wait(wait, changed)
+	return true
+}
+
+// wait waits for news, the timeout, the client going or shutdown, then
+// answers and closes the connection.
+func (p *parkedPoll) wait(wait time.Duration, changed <-chan struct{}) {
+	s := p.s
+	defer s.lot.leave(p.conn)
+	gone := make(chan struct{})
+	go watchHangup(p.conn, gone)
+	b := s.waitForNews(gone, p.q, wait, changed)
+
+	body := s.buffer()
+	*body = p.render(*body, b)
+	head := s.buffer()
+	h := append(*head, p.head...)
+	h = append(h, "Content-Length: "...)
+	h = strconv.AppendInt(h, int64(len(*body)), 10)
+	h = append(h, "\r\nDate: "...)
+	h = time.Now().UTC().AppendFormat(h, http.TimeFormat)
+	*head = append(h, "\r\nConnection: close\r\n\r\n"...)
+	p.conn.SetWriteDeadline(time.Now().Add(parkedWriteTimeout))
+	out := net.Buffers{*head, *body}
+	out.WriteTo(p.conn)
+	s.releaseBuffer(head)
+	s.releaseBuffer(body)
+	p.conn.Close()
+	if p.logged != nil {
+		p.logged(http.StatusOK)
+	}
+}
+
+// watchHangup closes gone when the client closes its end of the
+// connection, or the connection is closed here. Anything it sends in the
+// meantime is a pipelined request that goes unanswered; it is dropped.
+func watchHangup(conn net.Conn, gone chan<- struct{}) {
+	var b [1]byte
+	for {
+		if _, err := conn.Read(b[:]); err != nil {
+			close(gone)
+			return
+		}
+	}
+}
