@@ -2,8 +2,10 @@ package mockserver
 
 import (
 	"context"
+	"errors"
 	"net"
 	"net/http"
+	"os"
 	"strconv"
 	"sync"
 	"time"
@@ -13,29 +15,40 @@ import (
 // connection's goroutine and background reader, their 4 KB buffers, the
 // response's buffer, the request. Thousands of them cost over 20 KB each.
 // So a long-poll with nothing to answer yet is parked instead: the
-// connection is hijacked, everything else let go, and a small waiter
-// answers it later, writing the HTTP/1.1 response itself and closing the
-// connection after it (clients reconnect for their next poll). Where the
-// connection cannot be hijacked (HTTP/2, a recorder) and wherever
-// deviations are switched on, the long-poll waits in its handler as
-// before, so faults and variations see the requests they always saw.
+// connection is hijacked, everything else let go, and one goroutine, with
+// a small stack, waits in a read of the connection, which tells it when
+// the client goes; the read's deadline is the poll's timeout, and a change
+// or shutdown moves it to the past to wake the poll. It writes the
+// HTTP/1.1 response itself and closes the connection after it (clients
+// reconnect for their next poll). Where the connection cannot be hijacked
+// (HTTP/2, a recorder) and wherever deviations are switched on, the
+// long-poll waits in its handler as before, so faults and variations see
+// the requests they always saw.
 
 // parkedWriteTimeout bounds writing a parked long-poll's answer, so that a
 // client that reads nothing does not keep its connection for ever.
 const parkedWriteTimeout = 10 * time.Second
 
-// A parkingLot keeps the parked long-polls, so that shutdown can answer
-// them: http.Server.Shutdown does not know hijacked connections.
+// longAgo is a read deadline already past: it ends a read at once.
+var longAgo = time.Unix(1, 0)
+
+// A parkingLot keeps the parked long-polls, so that a change can wake
+// them and shutdown answer them: http.Server.Shutdown does not know
+// hijacked connections.
 type parkingLot struct {
 	closing chan struct{} // closed when shutdown begins; ends every wait
+	emptied chan struct{} // tells the watcher the lot may be empty
 	mu      sync.Mutex
 	closed  bool
-	conns   map[net.Conn]struct{}
+	polls   map[*parkedPoll]struct{}
+	watched bool // a watcher runs
 	parked  sync.WaitGroup
 }
 
 func (lot *parkingLot) init() {
-	lot.closing, lot.conns = make(chan struct{}), make(map[net.Conn]struct{})
+	lot.closing = make(chan struct{})
+	lot.emptied = make(chan struct{}, 1)
+	lot.polls = make(map[*parkedPoll]struct{})
 }
 
 // enter reserves a place for a long-poll about to park; false once
@@ -50,20 +63,70 @@ func (lot *parkingLot) enter() bool {
 	return true
 }
 
-func (lot *parkingLot) hold(conn net.Conn) {
+// hold lets changes and shutdown reach p, starting the watcher that does
+// it if none runs.
+func (lot *parkingLot) hold(s *Server, p *parkedPoll) {
 	lot.mu.Lock()
-	lot.conns[conn] = struct{}{}
-	lot.mu.Unlock()
+	defer lot.mu.Unlock()
+	lot.polls[p] = struct{}{}
+	if !lot.watched {
+		lot.watched = true
+		go lot.watch(s)
+	}
 }
 
-// leave gives the place back; conn is nil when parking failed.
-func (lot *parkingLot) leave(conn net.Conn) {
-	if conn != nil {
+// leave gives the place back; p is nil when parking failed.
+func (lot *parkingLot) leave(p *parkedPoll) {
+	if p != nil {
 		lot.mu.Lock()
-		delete(lot.conns, conn)
+		delete(lot.polls, p)
+		if len(lot.polls) == 0 {
+			select {
+			case lot.emptied <- struct{}{}:
+			default:
+			}
+		}
 		lot.mu.Unlock()
 	}
 	lot.parked.Done()
+}
+
+// watch wakes every parked long-poll at each change, and at shutdown,
+// until the lot is empty. It takes the next change's channel before it
+// wakes anyone, so that a change made while it does is not missed: a poll
+// that looked before that change either sees its channel closed or is
+// woken by the round after it.
+func (lot *parkingLot) watch(s *Server) {
+	changed := s.stream.changes()
+	var wake []net.Conn
+	for {
+		closing := false
+		select {
+		case <-changed:
+			changed = s.stream.changes()
+		case <-lot.closing:
+			closing = true
+		case <-lot.emptied:
+		}
+		// Woken outside the lock, which a poll that answers takes to
+		// leave.
+		lot.mu.Lock()
+		wake = wake[:0]
+		for p := range lot.polls {
+			wake = append(wake, p.conn)
+		}
+		done := closing || len(lot.polls) == 0
+		if done {
+			lot.watched = false
+		}
+		lot.mu.Unlock()
+		for _, conn := range wake {
+			conn.SetReadDeadline(longAgo)
+		}
+		if done {
+			return
+		}
+	}
 }
 
 // Shutdown makes every waiting long-poll answer at once with what it has,
@@ -91,8 +154,8 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	case <-ctx.Done():
 	}
 	lot.mu.Lock()
-	for conn := range lot.conns {
-		conn.Close()
+	for p := range lot.polls {
+		p.conn.Close()
 	}
 	lot.mu.Unlock()
 	return ctx.Err()
@@ -147,12 +210,13 @@ type lateLogger interface {
 // parkedPoll is what a parked long-poll keeps: its connection, its query,
 // and what it needs to write the response.
 type parkedPoll struct {
-	s      *Server
-	conn   net.Conn
-	q      presenceQuery
-	render func(buf []byte, b presenceBatch) []byte
-	head   []byte           // the status line and the handler's headers
-	logged func(status int) // nil without a logger
+	s        *Server
+	conn     net.Conn
+	q        presenceQuery
+	render   func(buf []byte, b presenceBatch) []byte
+	head     []byte           // the status line and the handler's headers
+	logged   func(status int) // nil without a logger
+	deadline time.Time        // the poll's timeout
 }
 
 // park hijacks the connection and leaves a waiter to answer the long-poll;
@@ -170,8 +234,7 @@ func (s *Server) park(w http.ResponseWriter, r *http.Request, q presenceQuery, w
 	// over or arriving later, is read and dropped: the connection closes
 	// after this answer, and a pipelining client resends what went
 	// unanswered (RFC 9112, section 9.3.2).
-	s.lot.hold(conn)
-	p := &parkedPoll{s: s, conn: conn, q: q, render: render}
+	p := &parkedPoll{s: s, conn: conn, q: q, render: render, deadline: time.Now().Add(wait)}
 	p.head = append(p.head, "HTTP/1.1 200 OK\r\n"...)
 	if !r.ProtoAtLeast(1, 1) {
 		p.head = append(p.head[:0], "HTTP/1.0 200 OK\r\n"...)
@@ -184,19 +247,57 @@ func (s *Server) park(w http.ResponseWriter, r *http.Request, q presenceQuery, w
 	if ll, ok := w.(lateLogger); ok {
 		p.logged = ll.logLater()
 	}
-	go p.wait(wait, changed)
+	s.lot.hold(s, p)
+	go p.wait(changed)
 	return true
 }
 
-// wait waits for news, the timeout, the client going or shutdown, then
-// answers and closes the connection.
-func (p *parkedPoll) wait(wait time.Duration, changed <-chan struct{}) {
+// wait reads the connection until the client goes, the timeout passes,
+// or the watcher moves the deadline to wake it; it then looks, and
+// answers when there is news, the time is up, the client went or the
+// server is shutting down. changed was taken before the last look. The
+// deadline is set before changed is checked: a wake that the setting
+// undoes came after a change the check sees.
+func (p *parkedPoll) wait(changed <-chan struct{}) {
 	s := p.s
-	defer s.lot.leave(p.conn)
-	gone := make(chan struct{})
-	go watchHangup(p.conn, gone)
-	b := s.waitForNews(gone, p.q, wait, changed)
+	defer s.lot.leave(p)
+	var one [1]byte
+	for {
+		p.conn.SetReadDeadline(p.deadline)
+		select {
+		case <-s.lot.closing:
+			p.answer(p.look())
+			return
+		case <-changed:
+		default:
+			s.stream.waiting.Add(1)
+			_, err := p.conn.Read(one[:])
+			s.stream.waiting.Add(-1)
+			if err == nil {
+				continue // a pipelined request: dropped, see park
+			}
+			if !errors.Is(err, os.ErrDeadlineExceeded) || !time.Now().Before(p.deadline) {
+				p.answer(p.look()) // the client went, or the time is up
+				return
+			}
+		}
+		b, next, news := s.lookPresence(p.q)
+		if news {
+			p.answer(b)
+			return
+		}
+		changed = next
+	}
+}
 
+func (p *parkedPoll) look() presenceBatch {
+	b, _, _ := p.s.lookPresence(p.q)
+	return b
+}
+
+// answer writes the response and closes the connection.
+func (p *parkedPoll) answer(b presenceBatch) {
+	s := p.s
 	body := s.buffer()
 	*body = p.render(*body, b)
 	head := s.buffer()
@@ -214,18 +315,5 @@ func (p *parkedPoll) wait(wait time.Duration, changed <-chan struct{}) {
 	p.conn.Close()
 	if p.logged != nil {
 		p.logged(http.StatusOK)
-	}
-}
-
-// watchHangup closes gone when the client closes its end of the
-// connection, or the connection is closed here. Anything it sends in the
-// meantime is a pipelined request that goes unanswered; it is dropped.
-func watchHangup(conn net.Conn, gone chan<- struct{}) {
-	var b [1]byte
-	for {
-		if _, err := conn.Read(b[:]); err != nil {
-			close(gone)
-			return
-		}
 	}
 }
