@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime"
 	"strconv"
 	"sync"
 	"time"
@@ -312,6 +313,9 @@ func (p *parkedPoll) answer(b presenceBatch) {
 	out.WriteTo(p.conn)
 	s.releaseBuffer(head)
 	s.releaseBuffer(body)
+	// Closing costs both ends kernel work: when a change wakes thousands,
+	// the others' answers go out first.
+	runtime.Gosched()
 	p.conn.Close()
 	if p.logged != nil {
 		p.logged(http.StatusOK)
