@@ -72,7 +72,9 @@ func (lot *parkingLot) hold(s *Server, p *parkedPoll) {
 	lot.polls[p] = struct{}{}
 	if !lot.watched {
 		lot.watched = true
-		go lot.watch(s)
+		// The channel is taken here, not in the watcher: a change made
+		// before the watcher runs must still wake p.
+		go lot.watch(s, s.stream.changes())
 	}
 }
 
@@ -97,8 +99,7 @@ func (lot *parkingLot) leave(p *parkedPoll) {
 // wakes anyone, so that a change made while it does is not missed: a poll
 // that looked before that change either sees its channel closed or is
 // woken by the round after it.
-func (lot *parkingLot) watch(s *Server) {
-	changed := s.stream.changes()
+func (lot *parkingLot) watch(s *Server, changed <-chan struct{}) {
 	var wake []net.Conn
 	for {
 		closing := false
