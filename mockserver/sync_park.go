@@ -2,10 +2,8 @@ package mockserver
 
 import (
 	"context"
-	"errors"
 	"net"
 	"net/http"
-	"os"
 	"runtime"
 	"strconv"
 	"sync"
@@ -16,13 +14,17 @@ import (
 // connection's goroutine and background reader, their 4 KB buffers, the
 // response's buffer, the request. Thousands of them cost over 20 KB each.
 // So a long-poll with nothing to answer yet is parked instead: the
-// connection is hijacked, everything else let go, and one goroutine, with
-// a small stack, waits in a read of the connection, which tells it when
-// the client goes; the read's deadline is the poll's timeout, and a change
-// or shutdown moves it to the past to wake the poll. It writes the
-// HTTP/1.1 response itself and closes the connection after it (clients
-// reconnect for their next poll). Where the connection cannot be hijacked
-// (HTTP/2, a recorder) and wherever deviations are switched on, the
+// connection is hijacked, everything else let go, and what is left is a
+// small record in the parking lot, with no goroutine of its own. One
+// watcher goroutine per server pokes every parked long-poll at each change
+// and at shutdown, and looks every hangUpSweep for clients that went; a
+// timer pokes a long-poll at its timeout. A poked long-poll looks, in a
+// goroutine that lives as long as the look, and answers when there is
+// news, or when the time is up, its client went or the server shuts down.
+// It writes the HTTP/1.1 response itself and closes the connection after
+// it (clients reconnect for their next poll). Where the connection cannot
+// be hijacked (HTTP/2, a recorder), on a system where a hang-up cannot be
+// seen without a read, and wherever deviations are switched on, the
 // long-poll waits in its handler as before, so faults and variations see
 // the requests they always saw.
 
@@ -30,8 +32,9 @@ import (
 // client that reads nothing does not keep its connection for ever.
 const parkedWriteTimeout = 10 * time.Second
 
-// longAgo is a read deadline already past: it ends a read at once.
-var longAgo = time.Unix(1, 0)
+// hangUpSweep is how often the watcher looks for parked long-polls whose
+// client went away: each look is one system call per long-poll.
+const hangUpSweep = time.Second
 
 // A parkingLot keeps the parked long-polls, so that a change can wake
 // them and shutdown answer them: http.Server.Shutdown does not know
@@ -64,8 +67,8 @@ func (lot *parkingLot) enter() bool {
 	return true
 }
 
-// hold lets changes and shutdown reach p, starting the watcher that does
-// it if none runs.
+// hold lets changes, hang-ups and shutdown reach p, starting the watcher
+// if none runs.
 func (lot *parkingLot) hold(s *Server, p *parkedPoll) {
 	lot.mu.Lock()
 	defer lot.mu.Unlock()
@@ -73,7 +76,7 @@ func (lot *parkingLot) hold(s *Server, p *parkedPoll) {
 	if !lot.watched {
 		lot.watched = true
 		// The channel is taken here, not in the watcher: a change made
-		// before the watcher runs must still wake p.
+		// before the watcher runs must still reach p.
 		go lot.watch(s, s.stream.changes())
 	}
 }
@@ -94,36 +97,46 @@ func (lot *parkingLot) leave(p *parkedPoll) {
 	lot.parked.Done()
 }
 
-// watch wakes every parked long-poll at each change, and at shutdown,
-// until the lot is empty. It takes the next change's channel before it
-// wakes anyone, so that a change made while it does is not missed: a poll
-// that looked before that change either sees its channel closed or is
-// woken by the round after it.
+// watch pokes every parked long-poll at each change and at shutdown, and
+// the ones whose client went at each sweep, until the lot is empty. It
+// takes the next change's channel before it pokes anyone, so that a change
+// made while it does is not missed: a long-poll that looked before that
+// change either sees its channel closed or is poked by the round after.
 func (lot *parkingLot) watch(s *Server, changed <-chan struct{}) {
-	var wake []net.Conn
+	sweep := time.NewTicker(hangUpSweep)
+	defer sweep.Stop()
+	var polls []*parkedPoll
 	for {
-		closing := false
+		closing, sweeping := false, false
 		select {
 		case <-changed:
 			changed = s.stream.changes()
 		case <-lot.closing:
 			closing = true
+		case <-sweep.C:
+			sweeping = true
 		case <-lot.emptied:
 		}
-		// Woken outside the lock, which a poll that answers takes to
-		// leave.
+		// Poked outside the lock, which a long-poll that answers takes
+		// to leave.
 		lot.mu.Lock()
-		wake = wake[:0]
+		polls = polls[:0]
 		for p := range lot.polls {
-			wake = append(wake, p.conn)
+			polls = append(polls, p)
 		}
 		done := closing || len(lot.polls) == 0
 		if done {
 			lot.watched = false
 		}
 		lot.mu.Unlock()
-		for _, conn := range wake {
-			conn.SetReadDeadline(longAgo)
+		for i, p := range polls {
+			switch {
+			case !sweeping:
+				p.poke(closing)
+			case hungUp(p.conn):
+				p.poke(true)
+			}
+			polls[i] = nil
 		}
 		if done {
 			return
@@ -212,19 +225,25 @@ type lateLogger interface {
 // parkedPoll is what a parked long-poll keeps: its connection, its query,
 // and what it needs to write the response.
 type parkedPoll struct {
-	s        *Server
-	conn     net.Conn
-	q        presenceQuery
-	render   func(buf []byte, b presenceBatch) []byte
-	head     []byte           // the status line and the handler's headers
-	logged   func(status int) // nil without a logger
-	deadline time.Time        // the poll's timeout
+	s      *Server
+	conn   net.Conn
+	q      presenceQuery
+	render func(buf []byte, b presenceBatch) []byte
+	head   []byte           // the status line and the handler's headers
+	logged func(status int) // nil without a logger
+	timer  *time.Timer      // pokes it, final, at its timeout
+
+	mu      sync.Mutex
+	looking bool // a goroutine looks for it now
+	again   bool // poked while it looked: look again
+	final   bool // answer at the next look, news or not
+	done    bool // answered
 }
 
-// park hijacks the connection and leaves a waiter to answer the long-poll;
+// park hijacks the connection and leaves the long-poll in the parking lot;
 // false leaves w as it was, for the long-poll to wait in its handler.
 func (s *Server) park(w http.ResponseWriter, r *http.Request, q presenceQuery, wait time.Duration, changed <-chan struct{}, render func(buf []byte, b presenceBatch) []byte) bool {
-	if !s.lot.enter() {
+	if !canSeeHangUps || !s.lot.enter() {
 		return false
 	}
 	conn, _, err := http.NewResponseController(w).Hijack()
@@ -233,10 +252,10 @@ func (s *Server) park(w http.ResponseWriter, r *http.Request, q presenceQuery, w
 		return false
 	}
 	// A request pipelined behind this one, in the reader net/http hands
-	// over or arriving later, is read and dropped: the connection closes
+	// over or arriving later, goes unanswered: the connection closes
 	// after this answer, and a pipelining client resends what went
 	// unanswered (RFC 9112, section 9.3.2).
-	p := &parkedPoll{s: s, conn: conn, q: q, render: render, deadline: time.Now().Add(wait)}
+	p := &parkedPoll{s: s, conn: conn, q: q, render: render}
 	p.head = append(p.head, "HTTP/1.1 200 OK\r\n"...)
 	if !r.ProtoAtLeast(1, 1) {
 		p.head = append(p.head[:0], "HTTP/1.0 200 OK\r\n"...)
@@ -249,52 +268,67 @@ func (s *Server) park(w http.ResponseWriter, r *http.Request, q presenceQuery, w
 	if ll, ok := w.(lateLogger); ok {
 		p.logged = ll.logLater()
 	}
+	s.stream.waiting.Add(1)
+	p.mu.Lock() // the timer's poke waits until p is whole
+	p.timer = time.AfterFunc(wait, func() { p.poke(true) })
+	p.mu.Unlock()
 	s.lot.hold(s, p)
-	go p.wait(changed)
+	// A change since the handler's look, before the watcher knew p.
+	select {
+	case <-changed:
+		p.poke(false)
+	case <-s.lot.closing:
+		p.poke(true)
+	default:
+	}
 	return true
 }
 
-// wait reads the connection until the client goes, the timeout passes,
-// or the watcher moves the deadline to wake it; it then looks, and
-// answers when there is news, the time is up, the client went or the
-// server is shutting down. changed was taken before the last look. The
-// deadline is set before changed is checked: a wake that the setting
-// undoes came after a change the check sees.
-func (p *parkedPoll) wait(changed <-chan struct{}) {
-	s := p.s
-	defer s.lot.leave(p)
-	var one [1]byte
-	for {
-		p.conn.SetReadDeadline(p.deadline)
-		select {
-		case <-s.lot.closing:
-			p.answer(p.look())
-			return
-		case <-changed:
-		default:
-			s.stream.waiting.Add(1)
-			_, err := p.conn.Read(one[:])
-			s.stream.waiting.Add(-1)
-			if err == nil {
-				continue // a pipelined request: dropped, see park
-			}
-			if !errors.Is(err, os.ErrDeadlineExceeded) || !time.Now().Before(p.deadline) {
-				p.answer(p.look()) // the client went, or the time is up
-				return
-			}
-		}
-		b, next, news := s.lookPresence(p.q)
-		if news {
-			p.answer(b)
-			return
-		}
-		changed = next
+// poke has p look again, in a goroutine of its own unless one looks
+// already; final makes that look answer, news or not.
+func (p *parkedPoll) poke(final bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.done {
+		return
 	}
+	p.final = p.final || final
+	if p.looking {
+		p.again = true
+		return
+	}
+	p.looking = true
+	go p.look()
 }
 
-func (p *parkedPoll) look() presenceBatch {
-	b, _, _ := p.s.lookPresence(p.q)
-	return b
+// look looks until it has answered, or a look found nothing and nobody
+// poked p meanwhile.
+func (p *parkedPoll) look() {
+	s := p.s
+	for {
+		p.mu.Lock()
+		final := p.final
+		p.again = false
+		p.mu.Unlock()
+		b, _, news := s.lookPresence(p.q)
+		if news || final {
+			p.mu.Lock()
+			p.done = true
+			p.mu.Unlock()
+			p.timer.Stop()
+			s.stream.waiting.Add(-1)
+			p.answer(b)
+			s.lot.leave(p)
+			return
+		}
+		p.mu.Lock()
+		if !p.again {
+			p.looking = false
+			p.mu.Unlock()
+			return
+		}
+		p.mu.Unlock()
+	}
 }
 
 // answer writes the response and closes the connection.
