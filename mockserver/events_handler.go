@@ -28,23 +28,21 @@ func (s *Server) getEvents(w http.ResponseWriter, r *http.Request, c call) {
 	if absent {
 		since = s.stream.current()
 	}
-	b := s.awaitPresence(r.Context(), c.api, c.viewer, since, false, nil, wait, false)
-	now := s.clock()
-	bp := s.buffer()
-	buf := append(*bp, `{"start":`...)
-	buf = appendString(buf, s.stream.token(b.since))
-	buf = append(buf, `,"end":`...)
-	buf = appendString(buf, s.stream.token(b.upTo))
-	buf = append(buf, `,"chunk":[`...)
-	for i, d := range b.events {
-		if i > 0 {
-			buf = append(buf, ',')
+	s.answerPresence(w, r, presenceQuery{api: c.api, viewer: c.viewer, since: since}, wait, func(buf []byte, b presenceBatch) []byte {
+		now := s.clock()
+		buf = append(buf, `{"start":`...)
+		buf = appendString(buf, s.stream.token(b.since))
+		buf = append(buf, `,"end":`...)
+		buf = appendString(buf, s.stream.token(b.upTo))
+		buf = append(buf, `,"chunk":[`...)
+		for i, d := range b.events {
+			if i > 0 {
+				buf = append(buf, ',')
+			}
+			buf = s.appendV1PresenceEvent(buf, c.api, d, now)
 		}
-		buf = s.appendV1PresenceEvent(buf, c.api, d, now)
-	}
-	*bp = append(buf, "]}"...)
-	writeJSON(w, http.StatusOK, *bp)
-	s.releaseBuffer(bp)
+		return append(buf, "]}"...)
+	})
 }
 
 // getInitialSync serves GET /initialSync: the presence of everyone the
@@ -59,7 +57,7 @@ func (s *Server) getInitialSync(w http.ResponseWriter, r *http.Request, c call) 
 			return
 		}
 	}
-	b := s.awaitPresence(r.Context(), c.api, c.viewer, 0, true, nil, 0, false)
+	b := s.awaitPresence(r.Context().Done(), presenceQuery{api: c.api, viewer: c.viewer, initial: true}, 0)
 	_, rooms := s.roomMates(c.viewer, nil)
 	now := s.clock()
 	end := s.stream.token(b.upTo)

@@ -92,6 +92,7 @@ type Server struct {
 	seams        deliverySeams   // zero in the reference; deviations reach in here
 	filters      sync.Map        // filterKey -> *storedFilter
 	lastFilterID atomic.Uint64
+	lot          parkingLot // long-polls waiting on hijacked connections
 }
 
 // New returns a server with no accounts. It does not fail: options that
@@ -125,6 +126,7 @@ func New(opts Options) *Server {
 		}
 		s.burst = max(1, s.rate)
 	}
+	s.lot.init()
 	s.mounts = s.mountAll(versions)
 	s.versionsBody = versionsBody(versions)
 	s.deviated = s.deviate(opts.Deviations)

@@ -1,7 +1,6 @@
 package mockserver
 
 import (
-	"context"
 	"net/http"
 	"net/url"
 	"slices"
@@ -106,13 +105,12 @@ func (s *Server) getSync(w http.ResponseWriter, r *http.Request, c call) {
 	if p.filter != nil {
 		presence = p.filter.Presence
 	}
-	b := s.awaitPresence(r.Context(), c.api, c.viewer, p.since, p.initial, presence, wait, true)
-	bp := s.buffer()
-	// Sized once: an event is under 200 bytes, a room entry under 400.
-	*bp = slices.Grow(*bp, 512+200*len(b.events)+400*len(b.rooms))
-	*bp = s.appendSyncResponse(*bp, c.api, b, s.clock())
-	writeJSON(w, http.StatusOK, *bp)
-	s.releaseBuffer(bp)
+	q := presenceQuery{api: c.api, viewer: c.viewer, since: p.since, initial: p.initial, filter: presence, withRooms: true}
+	s.answerPresence(w, r, q, wait, func(buf []byte, b presenceBatch) []byte {
+		// Sized once: an event is under 200 bytes, a room entry under 400.
+		buf = slices.Grow(buf, 512+200*len(b.events)+400*len(b.rooms))
+		return s.appendSyncResponse(buf, c.api, b, s.clock())
+	})
 }
 
 // markActiveBySync applies set_presence: omitted or online marks the caller
@@ -151,37 +149,68 @@ type presenceBatch struct {
 	upTo   uint64 // the position the response's token names
 }
 
+// A presenceQuery is what a delivery request asks: what viewer is owed
+// since a position, in one version, through a filter. withRooms counts
+// newly joined rooms as news.
+type presenceQuery struct {
+	api       *apiVersion
+	viewer    *user
+	since     uint64
+	initial   bool
+	filter    *eventFilter
+	withRooms bool
+}
+
+// lookPresence collects what q's viewer is owed now. changed is taken
+// before looking, so that no change slips between the look and a wait on
+// it; news says the batch is worth answering with before the timeout.
+func (s *Server) lookPresence(q presenceQuery) (b presenceBatch, changed <-chan struct{}, news bool) {
+	changed = s.stream.changes()
+	events, rooms, upTo := s.collect(q.api, q.viewer, q.since, q.initial)
+	events = filterDeliveries(events, q.filter)
+	b = presenceBatch{events: events, rooms: rooms, since: q.since, upTo: upTo}
+	return b, changed, q.initial || len(events) > 0 || (q.withRooms && len(rooms) > 0)
+}
+
 // awaitPresence collects what the viewer is owed and, when that is
-// nothing, waits up to wait for a change that brings something. Every
-// change wakes every waiter at once (a broadcast); a waiter whose viewer
-// has nothing new goes back to waiting. withRooms counts newly joined rooms
-// as news. When ctx ends (the client went away, or the server is shutting
-// down) it stops waiting and returns what there is: written to a client
-// that is gone, it goes nowhere; to one still there, it is an answer.
-func (s *Server) awaitPresence(ctx context.Context, api *apiVersion, viewer *user, since uint64, initial bool, f *eventFilter, wait time.Duration, withRooms bool) presenceBatch {
-	var timeUp <-chan time.Time
-	if wait > 0 {
-		t := time.NewTimer(wait)
-		defer t.Stop()
-		timeUp = t.C
+// nothing, waits up to wait for a change that brings something. When stop
+// closes (the client went away) or the server shuts down it stops waiting
+// and returns what there is: written to a client that is gone, it goes
+// nowhere; to one still there, it is an answer.
+func (s *Server) awaitPresence(stop <-chan struct{}, q presenceQuery, wait time.Duration) presenceBatch {
+	b, changed, news := s.lookPresence(q)
+	if news || wait <= 0 {
+		return b
 	}
+	return s.waitForNews(stop, q, wait, changed)
+}
+
+// waitForNews waits for a change that brings q's viewer something, from a
+// look that found nothing and took changed. Every change wakes every
+// waiter at once (a broadcast); a waiter whose viewer has nothing new goes
+// back to waiting. At the timeout, at stop and at shutdown it looks once
+// more and answers with what there is.
+func (s *Server) waitForNews(stop <-chan struct{}, q presenceQuery, wait time.Duration, changed <-chan struct{}) presenceBatch {
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	timeUp := t.C
 	for {
-		changed := s.stream.changes() // before looking, so no change slips between
-		events, rooms, upTo := s.collect(api, viewer, since, initial)
-		events = filterDeliveries(events, f)
-		b := presenceBatch{events: events, rooms: rooms, since: since, upTo: upTo}
-		if initial || len(events) > 0 || (withRooms && len(rooms) > 0) || timeUp == nil || ctx.Err() != nil {
-			return b
-		}
 		s.stream.waiting.Add(1)
 		select {
 		case <-changed:
 		case <-timeUp:
-			timeUp = nil // one last look, then answer
-		case <-ctx.Done():
-			timeUp = nil // one last look, then answer
+			timeUp = nil
+		case <-stop:
+			timeUp = nil
+		case <-s.lot.closing:
+			timeUp = nil
 		}
 		s.stream.waiting.Add(-1)
+		b, next, news := s.lookPresence(q)
+		if news || timeUp == nil {
+			return b
+		}
+		changed = next
 	}
 }
 

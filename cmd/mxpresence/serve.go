@@ -150,6 +150,12 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	stopRequests()
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 	defer cancel()
+	// The mock first: it answers the long-polls parked on connections it
+	// took over, which srv no longer knows, and parks no more.
+	if err := mock.Shutdown(shutdownCtx); err != nil {
+		fmt.Fprintf(stderr, "mxpresence serve: shutdown: long-polls: %v\n", err)
+		return 1
+	}
 	if err := srv.Shutdown(shutdownCtx); err != nil {
 		fmt.Fprintf(stderr, "mxpresence serve: shutdown: %v\n", err)
 		return 1

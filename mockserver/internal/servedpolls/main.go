@@ -1,5 +1,6 @@
-// Command longpoll holds thousands of /sync long-polls open against the
-// built binary as `mxpresence serve` runs it, from a process of its own
+// Command servedpolls holds thousands of /sync long-polls open against the
+// built binary as `mxpresence serve` runs it (its sibling longpolls measures
+// the handler alone, in a child process, with the runtime's own figures), from a process of its own
 // (each process here may open 20,000 files, and every long-poll is a
 // connection at both ends). It measures how long one presence change takes
 // to answer -wake waiting long-polls, from just before the PUT is sent to
@@ -8,7 +9,7 @@
 // fast. Build the binary first:
 //
 //	go build -o /tmp/mxpresence ./cmd/mxpresence
-//	go run ./mockserver/internal/longpoll -serve /tmp/mxpresence [-hold 5000] [-wake 1000]
+//	go run ./mockserver/internal/servedpolls -serve /tmp/mxpresence [-hold 5000] [-wake 1000]
 //
 // Every request goes to 127.0.0.1, every long-poll carries a timeout, and
 // the whole run stops itself after -limit.
@@ -40,13 +41,13 @@ func main() {
 	limit := flag.Duration("limit", 4*time.Minute, "the whole run stops after this long")
 	flag.Parse()
 	if *bin == "" {
-		fmt.Fprintln(os.Stderr, "longpoll: -serve is required: go build -o /tmp/mxpresence ./cmd/mxpresence first")
+		fmt.Fprintln(os.Stderr, "servedpolls: -serve is required: go build -o /tmp/mxpresence ./cmd/mxpresence first")
 		os.Exit(2)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), *limit)
 	defer cancel()
 	if err := run(ctx, *bin, *hold, *wake, os.Stdout); err != nil {
-		fmt.Fprintln(os.Stderr, "longpoll:", err)
+		fmt.Fprintln(os.Stderr, "servedpolls:", err)
 		os.Exit(1)
 	}
 }
@@ -60,7 +61,7 @@ const owner = "@owner:localhost"
 const pollTimeout = 90 * time.Second
 
 func run(ctx context.Context, bin string, hold, wake int, out io.Writer) error {
-	dir, err := os.MkdirTemp("", "longpoll")
+	dir, err := os.MkdirTemp("", "servedpolls")
 	if err != nil {
 		return err
 	}
@@ -101,19 +102,32 @@ func run(ctx context.Context, bin string, hold, wake int, out io.Writer) error {
 
 	var statusLat []time.Duration
 	var rssNow, rssPeak int
+	var rssSeries []string
 	measure := func() error {
-		if rssNow, rssPeak, err = proc.ResidentKB(); err != nil {
+		statusLat, err = c.readStatus(ctx, ownerToken, 200)
+		if err != nil {
 			return err
 		}
-		statusLat, err = c.readStatus(ctx, ownerToken, 200)
-		return err
+		// Resident memory while the polls wait, over ten seconds: the
+		// runtime hands memory freed after the burst of connections back to
+		// the OS gradually, so the first reading is the highest.
+		for i := range 6 {
+			if i > 0 {
+				time.Sleep(2 * time.Second)
+			}
+			if rssNow, rssPeak, err = proc.ResidentKB(); err != nil {
+				return err
+			}
+			rssSeries = append(rssSeries, fmt.Sprintf("%.1f", float64(rssNow)/1024))
+		}
+		return nil
 	}
 	lat, err = c.wakeAll(ctx, tokens[:hold], ownerToken, "hold", measure)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "%d long-polls held at once: server resident %.1f MB (%.1f MB before any user; peak %.1f MB)\n",
-		hold, float64(rssNow)/1024, float64(baseRSS)/1024, float64(rssPeak)/1024)
+	fmt.Fprintf(out, "%d long-polls held at once: server resident %.1f MB after ten seconds (%.1f MB before any user; peak %.1f MB); every two seconds: %s MB\n",
+		hold, float64(rssNow)/1024, float64(baseRSS)/1024, float64(rssPeak)/1024, strings.Join(rssSeries, ", "))
 	fmt.Fprintf(out, "meanwhile 200 GET status, one at a time, all 200: p50 %v  p99 %v  max %v\n",
 		pct(statusLat, 50), pct(statusLat, 99), pct(statusLat, 100))
 	fmt.Fprintf(out, "then one presence change answered all %d: p50 %v  p99 %v  max %v\n",
