@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/mxpresence/mxpresence/mockserver"
 )
@@ -23,6 +24,13 @@ func startMock(t *testing.T, deviations ...mockserver.Deviation) (string, *callL
 	mock := mockserver.New(mockserver.Options{Logger: slog.New(calls), Deviations: deviations})
 	srv := httptest.NewServer(mock) // httptest listens on 127.0.0.1
 	t.Cleanup(func() {
+		// The mock answers its parked long-polls itself: the http.Server
+		// no longer knows their connections.
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := mock.Shutdown(ctx); err != nil {
+			t.Errorf("mock shutdown: %v", err)
+		}
 		srv.CloseClientConnections()
 		srv.Close()
 		t.Logf("requests the mock served:\n%s", calls)
