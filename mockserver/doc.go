@@ -9,11 +9,12 @@
 // preflights on any path and shared-secret admin registration round it off.
 //
 // It is strict where the spec is explicit and, where the spec is silent,
-// makes the choice a careful homeserver makes; the README lists every such
-// choice. Presence reaches clients as m.presence events: through /sync and
-// uploaded filters in r0 and v3, through the event stream (/initialSync,
-// /events) in v1, over one stream of positions whose changes wake every
-// waiting long-poll at once. Each version's facts (base path, presence states, which
-// operations exist) come from its embedded document through package
-// schemas, so the spec lives in one place.
+// makes the choice a careful homeserver makes; docs/mock-server.md and
+// docs/modern-clients.md list every such choice. Presence reaches clients
+// as m.presence events: through /sync and filters (uploaded or inline) in
+// r0 and v3, through the event stream (/initialSync, /events) in v1, over
+// one stream of positions whose changes wake every waiting long-poll at
+// once. Each version's facts (base path, presence states, which operations
+// exist) come from its embedded document through package schemas, so the
+// spec lives in one place.
 package mockserver

@@ -1,6 +1,8 @@
-// Package client is a typed HTTP client for the Matrix presence API that
-// records every exchange, validates every response against the spec and can
-// show any exchange exactly as it went over the wire.
+// Package client is a typed HTTP client for the Matrix presence API, and
+// for the calls around it a test needs (registration, rooms, /sync,
+// filters, the v1 event stream), that records every exchange, validates
+// every response against the spec and can show any exchange exactly as it
+// went over the wire.
 package client
 
 import (

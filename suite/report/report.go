@@ -1,6 +1,7 @@
 // Package report holds the outcome of a conformance run, one entry per
-// requirement, and writes it for people (a summary per endpoint), for CI
-// (JUnit XML) and for machines (JSON, which it can also read back).
+// requirement, and its findings, and writes it for people (a summary per
+// endpoint), for CI (JUnit XML, and Markdown for a CI page) and for
+// machines (JSON, which it can also read back).
 package report
 
 import (
