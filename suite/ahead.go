@@ -66,6 +66,7 @@ func (r *runner) runAhead(run *aheadRun, req Requirement, body func(*Spec)) {
 	}
 	s.ahead = true
 	body(s)
+	s.finish()
 }
 
 // replay waits for a requirement's body that ran ahead and makes its

@@ -137,6 +137,7 @@ func Run(cfg Config, t ginkgo.GinkgoTestingT) (*report.Result, error) {
 				return
 			}
 			body(s)
+			s.finish()
 		}, ginkgo.SpecTimeout(cfg.SpecTimeout))
 	}))
 	ginkgo.BeforeSuite(func() { r.startAhead(ahead) })

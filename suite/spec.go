@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"sync"
 	"time"
 
 	"github.com/onsi/ginkgo/v2"
@@ -32,6 +33,14 @@ type Spec struct {
 	// ahead: the spec runs before ginkgo reaches its requirement, so a
 	// failure is recorded for the requirement to replay (see ahead.go).
 	ahead bool
+
+	// breach is the first schema breach the spec's responses showed. It
+	// fails the requirement, but only once the body has run its own
+	// checks: a requirement that stopped at a breach another requirement
+	// also meets would hide what it alone can find, and the run's findings
+	// would then change with timing.
+	breachMu sync.Mutex
+	breach   string
 }
 
 var _ T = (*Spec)(nil)
@@ -69,6 +78,9 @@ func (r *runner) newSpecLogging(ctx context.Context, req Requirement, log io.Wri
 }
 
 func (s *Spec) fail(message string, callerSkip ...int) {
+	if breach := s.firstBreach(); breach != "" && breach != message {
+		message = breach + "\n\nAnd after it:\n" + message
+	}
 	if s.ahead {
 		panic(aheadFailure{message})
 	}
@@ -87,8 +99,26 @@ func (s *Spec) fail(message string, callerSkip ...int) {
 // checked, whatever the requirement is about.
 func (s *Spec) schemaViolation(ex *client.Exchange) {
 	s.run.findings.add(s.req.ID, schemaFindings(s.client.API(), ex)...)
-	s.fail(fmt.Sprintf("The response to %s breaks the spec's schema for status %d: %s\n\n%s",
-		ex.Operation, ex.Status(), schemaBreach(ex.SchemaErr), ex), 2)
+	s.breachMu.Lock()
+	defer s.breachMu.Unlock()
+	if s.breach == "" {
+		s.breach = fmt.Sprintf("The response to %s breaks the spec's schema for status %d: %s\n\n%s",
+			ex.Operation, ex.Status(), schemaBreach(ex.SchemaErr), ex)
+	}
+}
+
+func (s *Spec) firstBreach() string {
+	s.breachMu.Lock()
+	defer s.breachMu.Unlock()
+	return s.breach
+}
+
+// finish fails a requirement whose body passed its own checks but met a
+// schema breach on the way.
+func (s *Spec) finish() {
+	if breach := s.firstBreach(); breach != "" {
+		s.fail(breach)
+	}
 }
 
 // recoverSoftFailure turns a soft failure into a report entry; anything
