@@ -857,7 +857,7 @@ func storeLoosely(asText func(v any) (string, bool)) func(*Server, http.Handler)
 			viewer.mu.Lock()
 			viewer.presence, viewer.statusMsg, viewer.hasStatusMsg = presence, msg, hasMsg
 			viewer.lastActive = s.clock()
-			s.presenceChangedLocked(viewer)
+			s.presenceChangedLocked(viewer, viewer.lastActive)
 			viewer.mu.Unlock()
 			s.presenceWake()
 			writeRaw(w, http.StatusOK, "application/json", "{}")

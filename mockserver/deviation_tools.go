@@ -162,7 +162,7 @@ func afterPut(s *Server, next http.Handler, change func(u *user, before presence
 		if rec.status == http.StatusOK {
 			u.mu.Lock()
 			change(u, before)
-			s.presenceChangedLocked(u) // what syncs deliver is what was stored
+			s.presenceChangedLocked(u, s.clock()) // what syncs deliver is what was stored
 			u.mu.Unlock()
 			s.presenceWake()
 		}

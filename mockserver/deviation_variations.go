@@ -115,7 +115,7 @@ func variations() []Deviation {
 						landed[u] = seq
 						u.mu.Lock()
 						u.presenceState = written
-						s.presenceChangedLocked(u)
+						s.presenceChangedLocked(u, s.clock())
 						u.mu.Unlock()
 						s.presenceWake()
 					})

@@ -144,7 +144,7 @@ func (s *Server) storeLate(u *user, state presenceState) {
 	u.mu.Lock()
 	state.lastActive = s.clock()
 	u.presenceState = state
-	s.presenceChangedLocked(u)
+	s.presenceChangedLocked(u, state.lastActive)
 	u.mu.Unlock()
 	s.presenceWake()
 }

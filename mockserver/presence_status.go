@@ -26,7 +26,7 @@ func (s *Server) putStatus(w http.ResponseWriter, r *http.Request, c call) {
 	u.presence = update.presence
 	u.statusMsg, u.hasStatusMsg = update.statusMsg, update.hasStatusMsg
 	u.lastActive = now
-	s.presenceChangedLocked(u)
+	s.presenceChangedLocked(u, now)
 	u.mu.Unlock()
 	s.presenceWake()
 	writeJSON(w, http.StatusOK, emptyObject)

@@ -130,7 +130,7 @@ func (s *Server) markActiveBySync(u *user, setPresence string) {
 	changed := u.presence != target && !(target == "online" && u.presence == "free_for_chat")
 	if changed {
 		u.presence = target
-		s.presenceChangedLocked(u)
+		s.presenceChangedLocked(u, now)
 	}
 	if target == "online" {
 		u.lastActive = now

@@ -169,13 +169,13 @@ type streamState struct {
 	changedTime time.Time // when it was made, on the server's clock
 }
 
-// presenceChangedLocked records that u's presence changed: the caller
-// holds u.mu, and calls s.presenceWake once it has let go. Taking the
+// presenceChangedLocked records that u's presence changed at now, the
+// time the caller stored with it: the caller holds u.mu, and calls s.presenceWake once it has let go. Taking the
 // position under the lock means a sync that read the counter after it
 // also reads the new state.
-func (s *Server) presenceChangedLocked(u *user) {
+func (s *Server) presenceChangedLocked(u *user, now time.Time) {
 	u.changedAt = s.stream.record(u, nil)
-	u.changedTime = s.clock()
+	u.changedTime = now
 }
 
 // presenceWake wakes the waiting long-polls after a change.
