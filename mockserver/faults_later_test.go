@@ -18,32 +18,29 @@ func TestRefusedRequestsLandLater(t *testing.T) {
 		filter bool
 		status int
 	}
+	ownStatus := func(h *harness, alice Account) string {
+		return string(h.as(alice.AccessToken, "GET", statusPath(alice.UserID), "").body)
+	}
 	cases := map[string]setup{
 		"foreign-put-applied-later": {
 			refuse: func(h *harness, alice, mallory Account) response {
 				return h.as(mallory.AccessToken, "PUT", statusPath(alice.UserID), `{"presence":"offline","status_msg":"hijacked"}`)
 			},
-			read: func(h *harness, alice Account) string {
-				return string(h.as(alice.AccessToken, "GET", statusPath(alice.UserID), "").body)
-			},
+			read:   ownStatus,
 			status: http.StatusForbidden,
 		},
 		"bad-presence-applied-later": {
 			refuse: func(h *harness, alice, _ Account) response {
 				return h.as(alice.AccessToken, "PUT", statusPath(alice.UserID), `{"presence":"away"}`)
 			},
-			read: func(h *harness, alice Account) string {
-				return string(h.as(alice.AccessToken, "GET", statusPath(alice.UserID), "").body)
-			},
+			read:   ownStatus,
 			status: http.StatusBadRequest,
 		},
 		"bad-shape-applied-later": {
 			refuse: func(h *harness, alice, _ Account) response {
 				return h.as(alice.AccessToken, "PUT", statusPath(alice.UserID), `{"status_msg":"here"}`)
 			},
-			read: func(h *harness, alice Account) string {
-				return string(h.as(alice.AccessToken, "GET", statusPath(alice.UserID), "").body)
-			},
+			read:   ownStatus,
 			status: http.StatusBadRequest,
 		},
 		"foreign-list-change-applied-later": {
