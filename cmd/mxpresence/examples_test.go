@@ -45,6 +45,11 @@ func TestExamplesExitStatus(t *testing.T) {
 		{"an example fails", []string{"crossref/api/presence.yaml", "bad-enum.yaml"}, 1},
 		{"a document cannot be loaded", []string{"bad-enum.yaml", "dangling-ref.yaml"}, 2},
 		{"a file that does not exist", []string{"no-such-file.yaml"}, 2},
+		// One call reads both formats, with one report and one exit status.
+		{"all pass, both formats", []string{"crossref/api/presence.yaml", "openapi31/pass/api/presence.yaml", "openapi31/pass/api/filter.json", "example-ref.yaml", "file-download.yaml"}, 0},
+		{"an OpenAPI 3.1 example fails", []string{"crossref/api/presence.yaml", "openapi31/parameter-example.yaml"}, 1},
+		{"a Swagger 2.0 example fails", []string{"openapi31/pass/api/presence.yaml", "example-ref-wrong-value.yaml"}, 1},
+		{"a $ref inside an example dangles", []string{"openapi31/wrong-type-named-example.yaml", "openapi31/example-ref-dangling.yaml"}, 2},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -109,31 +114,6 @@ func TestExamplesRejectsUnknownFormat(t *testing.T) {
 }
 
 const openapi31Dir = fixtureDir + "openapi31/"
-
-// One call reads both formats, with one report and one exit status.
-func TestExamplesBothFormatsInOneCall(t *testing.T) {
-	cases := []struct {
-		name  string
-		files []string
-		code  int
-	}{
-		{"all pass", []string{"crossref/api/presence.yaml", "openapi31/pass/api/presence.yaml", "openapi31/pass/api/filter.json", "example-ref.yaml", "file-download.yaml"}, 0},
-		{"an OpenAPI 3.1 example fails", []string{"crossref/api/presence.yaml", "openapi31/parameter-example.yaml"}, 1},
-		{"a Swagger 2.0 example fails", []string{"openapi31/pass/api/presence.yaml", "example-ref-wrong-value.yaml"}, 1},
-		{"a $ref inside an example dangles", []string{"openapi31/wrong-type-named-example.yaml", "openapi31/example-ref-dangling.yaml"}, 2},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			args := []string{"examples"}
-			for _, f := range c.files {
-				args = append(args, fixtureDir+f)
-			}
-			if code, out, errOut := runCLI(t, args...); code != c.code {
-				t.Errorf("exit %d, want %d\n%s%s", code, c.code, out, errOut)
-			}
-		})
-	}
-}
 
 // An example written in a definition file is reported there, in both formats.
 func TestExamplesReportTheFileThatHoldsTheExample(t *testing.T) {
