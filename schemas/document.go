@@ -1,6 +1,7 @@
 package schemas
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -51,6 +52,10 @@ type Response struct {
 	// File says the schema is Swagger's `type: file`, a download: no JSON
 	// Schema describes it, so any body is accepted and no example checked.
 	File bool
+	// OwnRule, when set, says the response is mxpresence's own rule and
+	// why (OwnRuleKey): the spec documents no such status, or no body for
+	// it. A breach of it is an *OwnRuleError.
+	OwnRule string
 }
 
 // methodOrder is how operations are listed: reads before writes, as a
@@ -152,6 +157,7 @@ func newOperation(sw *spec.Swagger, path, method string, item *spec.PathItem, op
 
 func newResponse(status int, pointer string, r *spec.Response) (*Response, error) {
 	resp := &Response{Status: status, Pointer: pointer, Examples: r.Examples}
+	resp.OwnRule, _ = r.Extensions.GetString(OwnRuleKey)
 	if r.Schema != nil && isFileSchema(r.Schema) {
 		resp.File = true
 		return resp, nil
@@ -242,5 +248,34 @@ func (o *Operation) ValidateResponse(status int, body []byte) error {
 	if r.Schema == nil {
 		return nil
 	}
-	return r.Schema.Validate(body)
+	err := r.Schema.Validate(body)
+	if err != nil && r.OwnRule != "" {
+		return &OwnRuleError{Operation: o.String(), Status: status, Reason: r.OwnRule, Err: err}
+	}
+	return err
+}
+
+// OwnRuleError is a breach of a response schema that is mxpresence's own
+// rule, not the spec's (see OwnRuleKey): reports label it so.
+type OwnRuleError struct {
+	Operation string
+	Status    int
+	Reason    string // why mxpresence checks it
+	Err       error  // the breach: a *ValidationError or an *InvalidJSONError
+}
+
+func (e *OwnRuleError) Error() string {
+	return fmt.Sprintf("mxpresence's own rule for %s %d (%s): %v", e.Operation, e.Status, e.Reason, e.Err)
+}
+
+func (e *OwnRuleError) Unwrap() error { return e.Err }
+
+// BreachLabel says whose rule a response breach breaks: the spec's schema,
+// or mxpresence's own rule.
+func BreachLabel(err error) string {
+	var own *OwnRuleError
+	if errors.As(err, &own) {
+		return "mxpresence's own rule (not the spec's schema: " + own.Reason + ")"
+	}
+	return "the spec's schema"
 }

@@ -46,8 +46,24 @@ func (l *findingLog) list() []report.Finding {
 }
 
 // schemaFindings are the signatures of the ways a response breaks its
-// schema: one per violation.
+// schema: one per violation. A breach of mxpresence's own rule says so in
+// its rule, so a finding never passes it off as the spec's.
 func schemaFindings(api client.API, ex *client.Exchange) []report.Signature {
+	sigs := specSchemaFindings(api, ex)
+	var own *schemas.OwnRuleError
+	if errors.As(ex.SchemaErr, &own) {
+		for i := range sigs {
+			sigs[i].Rule = ownRulePrefix + sigs[i].Rule
+		}
+	}
+	return sigs
+}
+
+// ownRulePrefix labels the rule of a finding that breaks mxpresence's own
+// rule rather than the spec's schema.
+const ownRulePrefix = "mxpresence's own rule: "
+
+func specSchemaFindings(api client.API, ex *client.Exchange) []report.Signature {
 	sig := report.Signature{Operation: operationOf(api, ex), Status: ex.Status()}
 	var invalid *schemas.ValidationError
 	var notJSON *schemas.InvalidJSONError

@@ -142,7 +142,7 @@ func Run(cfg Config, t ginkgo.GinkgoTestingT) (*report.Result, error) {
 	}))
 	ginkgo.BeforeSuite(func() { r.startAhead(ahead) })
 
-	result := &report.Result{API: cfg.API.Name, Target: cfg.Target, Strict: cfg.Strict, Started: time.Now()}
+	result := &report.Result{API: cfg.API.Name, Target: cfg.Target, Strict: cfg.Strict, Schemas: cfg.API.Schemas(), Started: time.Now()}
 	ginkgo.ReportAfterSuite("mxpresence conformance report", func(rep ginkgo.Report) {
 		for _, sr := range rep.SpecReports {
 			if req, ok := byText[sr.LeafNodeText]; ok && sr.LeafNodeType == types.NodeTypeIt {

@@ -102,8 +102,8 @@ func (s *Spec) schemaViolation(ex *client.Exchange) {
 	s.breachMu.Lock()
 	defer s.breachMu.Unlock()
 	if s.breach == "" {
-		s.breach = fmt.Sprintf("The response to %s breaks the spec's schema for status %d: %s\n\n%s",
-			ex.Operation, ex.Status(), schemaBreach(ex.SchemaErr), ex)
+		s.breach = fmt.Sprintf("The response to %s breaks %s for status %d: %s\n\n%s",
+			ex.Operation, ex.SchemaLabel(), ex.Status(), schemaBreach(ex.SchemaErr), ex)
 	}
 }
 

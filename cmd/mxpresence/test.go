@@ -46,6 +46,7 @@ type testFlags struct {
 	shard                                string
 	mockFaults, mockVariations           stringList
 	sharedSecret                         string
+	specDir                              string
 }
 
 func runTest(args []string, stdout, stderr io.Writer) int {
@@ -73,6 +74,7 @@ func runTest(args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&f.verbose, "v", false, "print every requirement and every exchange as it runs")
 	fs.Var(&f.mockFaults, "mock-fault", "check the bundled mock server with this fault switched on, to watch the suite catch it (repeatable; see serve --list-faults)")
 	fs.Var(&f.mockVariations, "mock-variation", "check the bundled mock server with this legitimate variation switched on (repeatable)")
+	fs.StringVar(&f.specDir, "spec", "", "validate every response against the official documents of this Matrix spec checkout (its data/api/client-server/, OpenAPI 3.1, or api/client-server/ of an r0 tree, Swagger 2.0) instead of the embedded ones; e.g. ../shared/spec/v3/v1.19 with --api v3 (default: the embedded documents)")
 	fs.IntVar(&f.procs, "procs", 1, "run the requirements in this many processes at once")
 	fs.StringVar(&f.shard, "shard", "", "run only shard I of N (I/N, 0-based); what --procs gives each process")
 	fs.Usage = func() {
@@ -206,6 +208,11 @@ func (f *testFlags) config(stderr io.Writer) (suite.Config, func(), error) {
 	}
 	if apiName == "auto" {
 		fmt.Fprintf(stderr, "mxpresence test: %s; testing the %s API (--api %s); --api picks another\n", offered, cfg.API.Name, cfg.API.Name)
+	}
+	if f.specDir != "" {
+		if cfg.API, err = useSpecDir(cfg.API, f.specDir); err != nil {
+			return cfg, cleanup, err
+		}
 	}
 	return cfg, cleanup, nil
 }

@@ -67,6 +67,8 @@ type API struct {
 	Documents  []*schemas.Document
 	Accounts   Accounts
 	Visibility Visibility
+	// Official, when set, are the spec's own documents (see UseOfficial).
+	Official *schemas.Official
 }
 
 // Versions are the API versions the suite can test, oldest first.
@@ -110,15 +112,23 @@ func (a API) Has(op Operation) bool { return a.operation(op) != nil }
 // operation finds an operation in whichever of the version's documents
 // describes it.
 func (a API) operation(op Operation) *schemas.Operation {
+	o, _ := a.operationIn(op)
+	return o
+}
+
+// operationIn is operation that also names the document.
+func (a API) operationIn(op Operation) (*schemas.Operation, string) {
 	for _, d := range a.Documents {
 		if o := d.Operation(op.Method, op.Path); o != nil {
-			return o
+			return o, d.Name
 		}
 	}
 	if len(a.Documents) == 0 && a.Document != nil {
-		return a.Document.Operation(op.Method, op.Path)
+		if o := a.Document.Operation(op.Method, op.Path); o != nil {
+			return o, a.Document.Name
+		}
 	}
-	return nil
+	return nil, ""
 }
 
 func (a API) String() string { return fmt.Sprintf("%s (%s)", a.Name, a.Prefix) }

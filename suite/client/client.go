@@ -183,10 +183,14 @@ func (c *Client) check(ex *Exchange) {
 	if ex.Operation == (Operation{}) || ex.Err != nil {
 		return
 	}
-	op := c.api.operation(ex.Operation)
-	if op == nil || op.Method != ex.Request.Method {
+	if ex.Operation.Method != ex.Request.Method {
 		return
 	}
+	op, doc := c.api.validatorFor(ex.Operation)
+	if op == nil {
+		return
+	}
+	ex.SchemaDoc = doc
 	err := op.ValidateResponse(ex.Response.Status, ex.Response.Body)
 	if errors.As(err, &ex.Undocumented) {
 		return

@@ -26,6 +26,8 @@ type Exchange struct {
 	// SchemaErr is set when the status is one the operation documents and
 	// the body breaks that status's schema.
 	SchemaErr error
+	// SchemaDoc names the document the body was validated against.
+	SchemaDoc string
 	// Undocumented is set when the operation does not document the status.
 	// That alone is no fault; a failure message says it.
 	Undocumented *schemas.UndocumentedStatusError
@@ -114,9 +116,20 @@ func (e *Exchange) String() string {
 		fmt.Fprintf(&b, "    note: %v\n", e.Undocumented)
 	}
 	if e.SchemaErr != nil {
-		fmt.Fprintf(&b, "    !! the body breaks the spec's schema for %d: %v\n", e.Response.Status, e.SchemaErr)
+		fmt.Fprintf(&b, "    !! the body breaks %s for %d: %v\n", e.SchemaLabel(), e.Response.Status, e.SchemaErr)
 	}
 	return b.String()
+}
+
+// SchemaLabel says whose rule the body breaks, and in which document:
+// "the spec's schema" or "mxpresence's own rule", never the one for the
+// other.
+func (e *Exchange) SchemaLabel() string {
+	label := schemas.BreachLabel(e.SchemaErr)
+	if e.SchemaDoc != "" {
+		label += " in " + e.SchemaDoc
+	}
+	return label
 }
 
 func writeHeaders(b *strings.Builder, h http.Header) {

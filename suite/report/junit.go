@@ -81,7 +81,7 @@ func WriteJUnit(w io.Writer, r *Result) error {
 			Name:      endpoint,
 			Timestamp: r.Started.UTC().Format(time.RFC3339),
 			Props: []junitProperty{
-				{"api", r.API}, {"target", r.Target}, {"strict", fmt.Sprint(r.Strict)},
+				{"api", r.API}, {"target", r.Target}, {"strict", fmt.Sprint(r.Strict)}, {"schemas", r.Schemas},
 			},
 		}
 		var total time.Duration

@@ -20,6 +20,9 @@ func WriteMarkdown(w io.Writer, r *Result) error {
 		return err
 	}
 	fmt.Fprintf(&b, "%s. Target `%s`, %s.\n", tally(r), r.Target, r.Duration.Round(time.Millisecond))
+	if r.Schemas != "" {
+		fmt.Fprintf(&b, "\nResponses validated against %s.\n", r.Schemas)
+	}
 
 	columns := []Outcome{Passed, Failed, Warned, KnownFailure, Skipped, NotApplicable}
 	b.WriteString("\n| endpoint | passed | failed | warned | known | skipped | n/a |\n|---|---:|---:|---:|---:|---:|---:|\n")

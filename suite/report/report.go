@@ -50,9 +50,12 @@ type Entry struct {
 
 // Result is a whole run.
 type Result struct {
-	API      string        `json:"api"`
-	Target   string        `json:"target"`
-	Strict   bool          `json:"strict"`
+	API    string `json:"api"`
+	Target string `json:"target"`
+	Strict bool   `json:"strict"`
+	// Schemas names the documents every response was validated against:
+	// the embedded ones and their source, or a spec checkout (--spec).
+	Schemas  string        `json:"schemas,omitempty"`
 	Started  time.Time     `json:"started"`
 	Duration time.Duration `json:"duration_ns"`
 	Entries  []Entry       `json:"requirements"`

@@ -13,6 +13,9 @@ import (
 func WriteSummary(w io.Writer, r *Result) {
 	fmt.Fprintf(w, "\nmxpresence conformance: %s API at %s, %d requirements in %s\n\n",
 		r.API, r.Target, len(r.Entries), r.Duration.Round(time.Millisecond))
+	if r.Schemas != "" {
+		fmt.Fprintf(w, "Responses validated against %s.\n\n", r.Schemas)
+	}
 
 	columns := []Outcome{Passed, Failed, Warned, KnownFailure, Skipped, NotApplicable}
 	fmt.Fprintf(w, "%-32s %7s %7s %7s %7s %7s %7s\n", "endpoint", "passed", "failed", "warned", "known", "skipped", "n/a")
