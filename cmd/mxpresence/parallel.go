@@ -61,7 +61,7 @@ func runParallel(fs *flag.FlagSet, cfg suite.Config, procs int, stdout, stderr i
 	}
 	wg.Wait()
 
-	merged := &report.Result{API: cfg.API.Name, Target: cfg.Target, Strict: cfg.Strict, Started: started}
+	merged := &report.Result{API: cfg.API.Name, Target: cfg.Target, Strict: cfg.Strict, Schemas: cfg.API.Schemas(), Started: started}
 	for i, sh := range shards {
 		var exit *exec.ExitError
 		if sh.err != nil && !(errors.As(sh.err, &exit) && exit.ExitCode() == notConformant) {
