@@ -586,7 +586,9 @@ func (c *comparer) schema(ptr string, e, o any) {
 		}
 	}
 	c.child(ptr+"/*", es.items, os.items, "the items")
-	if os.addl != nil || len(os.props) == 0 || es.addl == nil {
+	// An embedded map whose values stood for the spec's named properties
+	// above has been compared already.
+	if mapForNamed := os.addl == nil && len(os.props) > 0 && es.addl != nil; !mapForNamed {
 		c.child(ptr+"/{}", es.addl, os.addl, "a map's values")
 	}
 	switch {
