@@ -95,8 +95,9 @@ func (s *Spec) fail(message string, callerSkip ...int) {
 }
 
 // schemaViolation fails the requirement whose request met a response that
-// breaks the spec's schema for its documented status: every response is
-// checked, whatever the requirement is about.
+// breaks the schema of its documented status: every response is checked,
+// whatever the requirement is about. The message says whose schema it is,
+// the spec's or mxpresence's own rule, and in which document.
 func (s *Spec) schemaViolation(ex *client.Exchange) {
 	s.run.findings.add(s.req.ID, schemaFindings(s.client.API(), ex)...)
 	s.breachMu.Lock()
