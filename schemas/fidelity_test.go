@@ -205,3 +205,23 @@ func TestLoadOfficialRefusesAFolderWithoutDocuments(t *testing.T) {
 		t.Errorf("got %v, want an error naming the folders looked for", err)
 	}
 }
+
+// The suite validates from many goroutines at once (run with -race).
+func TestOfficialValidatesConcurrently(t *testing.T) {
+	off, err := schemas.LoadOfficial(sharedSpecDir(t, "v3/v1.19"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	op := off.Operation("GET", "/sync")
+	done := make(chan error, 8)
+	for i := 0; i < 8; i++ {
+		go func() {
+			done <- op.ValidateResponse(200, []byte(`{"next_batch":"s1"}`))
+		}()
+	}
+	for i := 0; i < 8; i++ {
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}
+}

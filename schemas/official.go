@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 )
@@ -247,6 +248,7 @@ func openAPI31Operations(l *loader, root map[string]any) ([]*OfficialOperation, 
 		return nil, err
 	}
 	o := &openAPI31{l: l, compiler: newCompiler2020(l, ExampleOptions{}), compiled: map[location]compiledSchema{}}
+	var mu sync.Mutex // guards o: one per document
 	basePath := openAPI31BasePath(root)
 	rootAt := location{file: l.rootPath}
 	items, _ := root["paths"].(map[string]any)
@@ -296,6 +298,10 @@ func openAPI31Operations(l *loader, root map[string]any) ([]*OfficialOperation, 
 				if err != nil {
 					return fmt.Errorf("decode the body: %w", err)
 				}
+				// The suite validates from many goroutines; the compiler
+				// and its cache of compiled schemas are not safe for that.
+				mu.Lock()
+				defer mu.Unlock()
 				return o.validate(*r.schema, value)
 			}
 			out = append(out, op)
