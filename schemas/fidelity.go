@@ -17,7 +17,8 @@ import (
 // spec's facts; Fidelity holds them to the official files, so that a breach
 // they report is a breach of the spec and not of a looser or stricter
 // paraphrase. What it compares, per operation and status: the documented
-// statuses, and in every response schema, as deep as the official one goes,
+// statuses, and in every response schema and the request body's, as deep as
+// the official one goes,
 // the types, the enums, the required keys and which properties, items and
 // map values are described. Formats, patterns and bounds are not compared.
 
@@ -37,7 +38,7 @@ const SpecSchemaKey = "x-mxpresence-spec-schema"
 // Drift is one way an embedded document differs from the official one.
 type Drift struct {
 	Operation string // e.g. "GET /sync"
-	Status    int    // the response's status; 0 for the operation itself or its default response
+	Status    int    // the response's status; 0 for its default response, RequestBody for the request's
 	Pointer   string // in the response schema; "" for the response or the operation
 	// Looser says the embedded document accepts what the spec refuses;
 	// otherwise it refuses what the spec accepts (or documents what the
@@ -46,9 +47,16 @@ type Drift struct {
 	Message string
 }
 
+// RequestBody is a Drift's Status when it is in the request body's schema.
+const RequestBody = -1
+
 func (d Drift) String() string {
 	where := d.Operation
-	if d.Status != 0 {
+	switch d.Status {
+	case 0:
+	case RequestBody:
+		where += " request body"
+	default:
 		where += " " + strconv.Itoa(d.Status)
 	}
 	if d.Pointer != "" {
@@ -173,6 +181,7 @@ func isParam(segment string) bool {
 // resolved into one tree.
 type opTrees struct {
 	file      string
+	request   any                   // the JSON request body's schema; nil when none
 	responses map[int]*responseTree // 0 is the default response
 }
 
@@ -209,6 +218,9 @@ func responseTrees(fsys fs.FS, rootPath, display string) (map[string]*opTrees, e
 				continue
 			}
 			ops := &opTrees{file: display, responses: map[int]*responseTree{}}
+			if ops.request, err = r.requestBody(op, itemAt.child(method), isOpenAPI); err != nil {
+				return nil, err
+			}
 			responses, _ := op["responses"].(map[string]any)
 			for _, code := range sortedKeys(responses) {
 				status := 0
@@ -243,6 +255,34 @@ func responseTrees(fsys fs.FS, rootPath, display string) (map[string]*opTrees, e
 }
 
 type treeReader struct{ l *loader }
+
+// requestBody resolves an operation's JSON request body schema: Swagger's
+// body parameter, or OpenAPI's requestBody.
+func (r *treeReader) requestBody(op map[string]any, at location, isOpenAPI bool) (any, error) {
+	if isOpenAPI {
+		body, bodyAt, err := r.deref(op["requestBody"], at.child("requestBody"))
+		if err != nil || body == nil {
+			return nil, err
+		}
+		content, _ := body["content"].(map[string]any)
+		media, _ := content["application/json"].(map[string]any)
+		if media["schema"] == nil {
+			return nil, nil
+		}
+		return r.tree(media["schema"], bodyAt.child("content", "application/json", "schema"), nil)
+	}
+	params, _ := op["parameters"].([]any)
+	for i, p := range params {
+		param, pAt, err := r.deref(p, at.child("parameters", strconv.Itoa(i)))
+		if err != nil {
+			return nil, err
+		}
+		if param["in"] == "body" && param["schema"] != nil {
+			return r.tree(param["schema"], pAt.child("schema"), nil)
+		}
+	}
+	return nil, nil
+}
 
 func (r *treeReader) deref(v any, at location) (map[string]any, location, error) {
 	for hops := 0; hops < 32; hops++ {
@@ -324,6 +364,18 @@ func (r *treeReader) tree(v any, at location, stack []location) (any, error) {
 
 func compareOperation(key string, e, o *opTrees, officialFolder string) []Drift {
 	var out []Drift
+	switch {
+	case e.request != nil && o.request != nil:
+		c := comparer{op: key, status: RequestBody, folder: officialFolder}
+		c.schema("", e.request, o.request)
+		out = append(out, c.drifts...)
+	case o.request != nil:
+		out = append(out, Drift{Operation: key, Status: RequestBody, Looser: true,
+			Message: fmt.Sprintf("%s gives the request body a schema; %s does not", o.file, e.file)})
+	case e.request != nil:
+		out = append(out, Drift{Operation: key, Status: RequestBody,
+			Message: fmt.Sprintf("%s gives the request body a schema; %s does not", e.file, o.file)})
+	}
 	codes := map[int]bool{}
 	for c := range e.responses {
 		codes[c] = true

@@ -85,6 +85,12 @@ func TestFidelitySeesAMutatedSpec(t *testing.T) {
 			want: `the spec requires "presence"`, looser: true,
 		},
 		{
+			name: "a presence state added to the request body's enum", version: "v3", tree: "v3/v1.19",
+			file: "data/api/client-server/presence.yaml",
+			from: "                    - unavailable\n", to: "                    - unavailable\n                    - busy\n",
+			want: `PUT /presence/{userId}/status request body /presence: stricter: the spec allows "busy" too`,
+		},
+		{
 			name: "a type changed", version: "r0", tree: "r0/r0.6.1",
 			file: "api/client-server/presence.yaml",
 			from: "currently_active:\n                type: boolean", to: "currently_active:\n                type: string",
