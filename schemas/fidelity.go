@@ -18,9 +18,9 @@ import (
 // they report is a breach of the spec and not of a looser or stricter
 // paraphrase. What it compares, per operation and status: the documented
 // statuses, and in every response schema and the request body's, as deep as
-// the official one goes,
-// the types, the enums, the required keys and which properties, items and
-// map values are described. Formats, patterns and bounds are not compared.
+// the official one goes, the types, the enums, the required keys and which
+// properties, items and map values are described. Formats, patterns and
+// bounds are not compared.
 
 // OwnRuleKey marks a response of an embedded document that the spec does
 // not document: mxpresence's own rule, with the reason as its value.
