@@ -64,11 +64,21 @@ func FindClientServer(dir string) (string, error) {
 	}
 	matches, _ := filepath.Glob(filepath.Join(dir, "*.yaml"))
 	for _, m := range matches {
-		if data, err := os.ReadFile(m); err == nil && (bytes.Contains(data, []byte("\nopenapi:")) || bytes.Contains(data, []byte("\nswagger:"))) {
+		if data, err := os.ReadFile(m); err == nil && isAPIDocument(data) {
 			return dir, nil
 		}
 	}
 	return "", fmt.Errorf("%s: no %s folder and no API documents in it; give a Matrix spec checkout (e.g. ../shared/spec/v3/v1.19)", dir, strings.Join(clientServerFolders, " or "))
+}
+
+// isAPIDocument tells a Swagger or OpenAPI document by its top-level key.
+func isAPIDocument(data []byte) bool {
+	for _, key := range []string{"openapi:", "swagger:"} {
+		if bytes.HasPrefix(data, []byte(key)) || bytes.Contains(data, []byte("\n"+key)) {
+			return true
+		}
+	}
+	return false
 }
 
 // LoadOfficial reads every API document of a spec checkout's client-server
