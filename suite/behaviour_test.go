@@ -8,7 +8,7 @@ import (
 
 func TestStableNamesNoUserRoomOrMoment(t *testing.T) {
 	cases := map[string]string{
-		"the status of @mxp-ab12-3:localhost:8008 to show presence online": "the status of {user} to show presence online",
+		"the status of @mxp-ab12-3:localhost:8008 to show presence online":         "the status of {user} to show presence online",
 		"a /sync of @a:hs delivered m.presence from @b:hs: online.\n\n--> GET ...": "a /sync of {user} delivered m.presence from {user}: online",
 		"!room:hs joined after 1234ms, token 9876543":                              "{room} joined after N, token N",
 		"limit 1 in status 404": "limit 1 in status 404",
