@@ -319,7 +319,10 @@ func define(r registrar) {
 	listPostRequirements(r)
 	listGetRequirements(r)
 	syncRequirements(r)
+	moreSyncRequirements(r)
 	filterRequirements(r)
+	moreFilterRequirements(r)
 	eventsRequirements(r)
+	moreEventsRequirements(r)
 	generalRequirements(r)
 }
