@@ -132,6 +132,8 @@ func matcherMiss(m types.GomegaMatcher, negated bool) (want, found string) {
 		return pick("a number in range", "out of range", "in range")
 	case *matchers.HaveLenMatcher:
 		return pick("the length", "another length", "that length")
+	case *matchers.HavePrefixMatcher:
+		return pick("the prefix", "another prefix", "that prefix")
 	case *matchers.BeTrueMatcher:
 		return pick("true", "false", "true")
 	case *matchers.BeFalseMatcher:

@@ -322,6 +322,7 @@ func define(r registrar) {
 	moreSyncRequirements(r)
 	filterRequirements(r)
 	moreFilterRequirements(r)
+	lastSyncRequirements(r)
 	eventsRequirements(r)
 	moreEventsRequirements(r)
 	generalRequirements(r)

@@ -2,6 +2,7 @@ package suite
 
 import (
 	"net/http"
+	"time"
 
 	"github.com/onsi/gomega"
 
@@ -143,4 +144,35 @@ func withFilters(s *Spec, n int, filterOf func(i int, alice, dave *client.Sessio
 		s.Expect(err).NotTo(gomega.HaveOccurred(), "%s", ex)
 		check(i, events, alice, dave, ex)
 	}
+}
+
+func lastSyncRequirements(r registrar) {
+	r.require(Requirement{
+		ID: "PRES-SYNC-29", Level: Must, Endpoint: EndpointFilter, Versions: sinceR0,
+		Text:  "A filter_id MUST NOT start with {, which is how /sync tells an inline filter from an ID.",
+		Basis: `filter.yaml POST 200 filter_id: "Cannot start with a { as this character is used to determine if the filter provided is inline JSON or a previously declared filter by homeservers on some APIs."`,
+	}, func(s *Spec) {
+		bob := s.NewUser()
+		id := uploadFilter(s, bob, client.Filter{Presence: &client.EventFilter{Limit: ptr(3)}})
+		s.Expect(id).NotTo(gomega.HavePrefix("{"), "filter_id not starting with {")
+	})
+
+	r.require(Requirement{
+		ID: "PRES-SYNC-30", Level: Must, Endpoint: EndpointSync, Versions: sinceR0, Waits: true,
+		Text:  "An incremental /sync with nothing new MUST answer 200 at once when it gives no timeout, and within its timeout when it gives one (timeout=1000), not hold the request longer.",
+		Basis: `sync.yaml timeout: "If no events (or other data) become available before this time elapses, the server will return a response with empty fields. By default, this is 0, so the server will return immediately even if the response is empty."`,
+	}, func(s *Spec) {
+		bob := s.NewUser()
+		stream := startSync(s, bob, client.SyncParams{})
+		drainSync(stream)
+		for _, wait := range []time.Duration{0, time.Second} {
+			p := stream.params
+			p.Timeout = wait
+			start := time.Now()
+			ex := bob.Sync(s.Context(), p)
+			s.Expect(ex).To(match.HaveStatus(http.StatusOK), "an incremental /sync with nothing new, timeout %s", wait)
+			s.Expect(time.Since(start)).To(gomega.BeNumerically("<", wait+s.Settle()+time.Second),
+				"an incremental /sync answering within its timeout\n\ntimeout %s, answered after %s\n\n%s", wait, time.Since(start), ex)
+		}
+	})
 }
