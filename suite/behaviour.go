@@ -39,7 +39,7 @@ import (
 // saw remembers the last response a requirement read, for the behaviour
 // findings it may meet.
 func (s *Spec) saw(ex *client.Exchange) {
-	s.run.findings.saw(s.req.ID, operationOf(s.client.API(), ex), ex.Status())
+	s.run.findings.saw(s.req.ID, operationOf(s.client.API(), ex), ex.Status(), ex.SchemaErr != nil)
 }
 
 // behaviourFinding records that the requirement's check, rule, saw found

@@ -27,7 +27,15 @@ type findingLog struct {
 	// met: the requirements that met a finding; last: the last response
 	// each requirement read, which its behaviour findings are about.
 	met  map[string]bool
-	last map[string]report.Signature
+	last map[string]lastRead
+}
+
+// lastRead is the response a requirement read last, as a behaviour finding
+// names it.
+type lastRead struct {
+	sig report.Signature
+	// broke: it broke its schema, which its schema finding already names.
+	broke bool
 }
 
 func (l *findingLog) add(requirement string, sigs ...report.Signature) {
@@ -49,21 +57,29 @@ func (l *findingLog) add(requirement string, sigs ...report.Signature) {
 }
 
 // saw notes the last response a requirement read.
-func (l *findingLog) saw(requirement, operation string, status int) {
+func (l *findingLog) saw(requirement, operation string, status int, broke bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.last == nil {
-		l.last = map[string]report.Signature{}
+		l.last = map[string]lastRead{}
 	}
-	l.last[requirement] = report.Signature{Operation: operation, Status: status}
+	l.last[requirement] = lastRead{report.Signature{Operation: operation, Status: status}, broke}
 }
 
 // addBehaviour records a behaviour finding against the last response the
-// requirement read.
+// requirement read. When that response broke its schema, the schema
+// finding already says what is wrong with it, and the check that then
+// failed on it (a state that reads wrong because a field is malformed) is
+// the same defect seen again: it adds nothing, or a defect that comes and
+// goes would add a finding for each check it happened to meet.
 func (l *findingLog) addBehaviour(requirement, rule, found string) {
 	l.mu.Lock()
-	sig, ok := l.last[requirement]
+	last, ok := l.last[requirement]
 	l.mu.Unlock()
+	if ok && last.broke && l.has(requirement) {
+		return
+	}
+	sig := last.sig
 	if !ok {
 		sig.Operation = "(no request)"
 	}

@@ -48,10 +48,12 @@ func TestFindingsAreStable(t *testing.T) {
 	}
 	// The failing sets differing is what the fault is for: a test of stable
 	// findings over runs that failed alike would prove nothing. Each read
-	// within 300 ms of a write flickers at even odds, and a v3 run makes
-	// such reads in some thirty requirements, each failing with odds
-	// between one half and seven eighths, so two runs fail the same set
-	// with odds below (25/32)^30, about 1 in 1,600 (docs/self-test.md).
+	// within 300 ms of a write flickers at even odds. Six runs of
+	// `mxpresence test --mock-fault presence-flickers-empty --api v3
+	// --strict --settle 500ms --label-filter '!slow'` failed 16 to 25
+	// requirements, six different sets; 22 of the 30 requirements that
+	// failed at all failed in some runs and not others, so two runs fail
+	// the same set with odds, from those frequencies, near 1 in 100,000.
 	failed := [2][]string{first.WithOutcome(report.Failed), second.WithOutcome(report.Failed)}
 	if slices.Equal(failed[0], failed[1]) {
 		t.Errorf("both runs failed the same requirements %v: the fault did not move between runs, so the stable findings prove nothing", failed[0])
