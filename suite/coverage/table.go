@@ -90,6 +90,9 @@ func Table(sentences []Sentence) string {
 		what := t.Reason
 		if len(t.Checked) > 0 {
 			what = strings.Join(t.Checked, ", ")
+			if t.Note != "" {
+				what += " (" + t.Note + ")"
+			}
 		}
 		fmt.Fprintf(&b, "| %d | %s | %s | %s |\n", n, cell(s.Where), cell(s.Text), cell(what))
 	}
