@@ -52,7 +52,9 @@ func (k DeviationKind) String() string {
 func Faults() []Deviation { return sorted(allFaults()) }
 
 // allFaults gathers the faults of every kind.
-func allFaults() []Deviation { return append(faults(), laterFaults()...) }
+func allFaults() []Deviation {
+	return append(append(faults(), laterFaults()...), coverageFaults()...)
+}
 
 // Variations lists every legitimate variation, by name.
 func Variations() []Deviation { return sorted(allVariations()) }

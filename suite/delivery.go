@@ -64,8 +64,9 @@ func (st *syncStream) await(sender, what string, want func(client.SyncPresence) 
 	if e, ok := st.latest[sender]; ok {
 		last = "the last one shows " + describeSync(e)
 	}
-	st.s.fail(fmt.Sprintf("Expected %s's /sync to deliver %s's presence as %s within %s (--settle); %s.",
-		st.viewer.UserID, sender, what, st.s.Settle(), last), 1)
+	st.s.failBehaviour("a room-mate's /sync to deliver their presence as "+what+" within --settle", last,
+		fmt.Sprintf("Expected %s's /sync to deliver %s's presence as %s within %s (--settle); %s.",
+			st.viewer.UserID, sender, what, st.s.Settle(), last), 1)
 	return client.SyncPresence{}
 }
 
@@ -187,8 +188,9 @@ func (st *eventStream) await(userID, what string, want func(client.PresenceEvent
 	if e, ok := st.latest[userID]; ok {
 		last = "the last one shows presence " + e.Content.Presence
 	}
-	st.s.fail(fmt.Sprintf("Expected %s's event stream to deliver %s's presence as %s within %s (--settle); %s.",
-		st.viewer.UserID, userID, what, st.s.Settle(), last), 1)
+	st.s.failBehaviour("the event stream to deliver a user's presence as "+what+" within --settle", last,
+		fmt.Sprintf("Expected %s's event stream to deliver %s's presence as %s within %s (--settle); %s.",
+			st.viewer.UserID, userID, what, st.s.Settle(), last), 1)
 	return client.PresenceEvent{}
 }
 
@@ -234,14 +236,14 @@ func longPollWakes(s *Spec, what string, change func(), request func(ctx context
 	for {
 		s.Client().Report(a.ex)
 		if a.ex.Response == nil {
-			s.fail(fmt.Sprintf("Expected a long-poll (timeout=%d) waiting when %s to return early, within %s (--settle), carrying it; none returned in %s.\n\n%s",
+			s.failBehaviour("a waiting long-poll to return early when "+what, "none returned", fmt.Sprintf("Expected a long-poll (timeout=%d) waiting when %s to return early, within %s (--settle), carrying it; none returned in %s.\n\n%s",
 				asked.Milliseconds(), what, s.Settle(), time.Since(changed).Round(time.Millisecond), a.ex), 1)
 		}
 		if consume(a.ex) {
 			break
 		}
 		if a.at.After(changed) && time.Since(changed) > s.Settle() {
-			s.fail(fmt.Sprintf("Expected a long-poll waiting when %s to return carrying it within %s (--settle); the reads so far carried something else.\n\n%s", what, s.Settle(), a.ex), 1)
+			s.failBehaviour("a waiting long-poll to return early when "+what, "returned without it", fmt.Sprintf("Expected a long-poll waiting when %s to return carrying it within %s (--settle); the reads so far carried something else.\n\n%s", what, s.Settle(), a.ex), 1)
 		}
 		// It returned for something else (before the change, or with other
 		// news): wait again from where it left off.

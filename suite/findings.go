@@ -11,7 +11,6 @@ import (
 
 	"github.com/mxpresence/mxpresence/schemas"
 	"github.com/mxpresence/mxpresence/suite/client"
-	"github.com/mxpresence/mxpresence/suite/match"
 	"github.com/mxpresence/mxpresence/suite/report"
 )
 
@@ -25,6 +24,18 @@ import (
 type findingLog struct {
 	mu       sync.Mutex
 	findings report.Findings
+	// met: the requirements that met a finding; last: the last response
+	// each requirement read, which its behaviour findings are about.
+	met  map[string]bool
+	last map[string]lastRead
+}
+
+// lastRead is the response a requirement read last, as a behaviour finding
+// names it.
+type lastRead struct {
+	sig report.Signature
+	// broke: it broke its schema, which its schema finding already names.
+	broke bool
 }
 
 func (l *findingLog) add(requirement string, sigs ...report.Signature) {
@@ -37,6 +48,50 @@ func (l *findingLog) add(requirement string, sigs ...report.Signature) {
 			l.findings.Add(sig, requirement)
 		}
 	}
+	if len(sigs) > 0 {
+		if l.met == nil {
+			l.met = map[string]bool{}
+		}
+		l.met[requirement] = true
+	}
+}
+
+// saw notes the last response a requirement read.
+func (l *findingLog) saw(requirement, operation string, status int, broke bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.last == nil {
+		l.last = map[string]lastRead{}
+	}
+	l.last[requirement] = lastRead{report.Signature{Operation: operation, Status: status}, broke}
+}
+
+// addBehaviour records a behaviour finding against the last response the
+// requirement read. When that response broke its schema, the schema
+// finding already says what is wrong with it, and the check that then
+// failed on it (a state that reads wrong because a field is malformed) is
+// the same defect seen again: it adds nothing, or a defect that comes and
+// goes would add a finding for each check it happened to meet.
+func (l *findingLog) addBehaviour(requirement, rule, found string) {
+	l.mu.Lock()
+	last, ok := l.last[requirement]
+	l.mu.Unlock()
+	if ok && last.broke && l.has(requirement) {
+		return
+	}
+	sig := last.sig
+	if !ok {
+		sig.Operation = "(no request)"
+	}
+	sig.Rule, sig.Found = stable(rule), stable(found)
+	l.add(requirement, sig)
+}
+
+// has reports whether a requirement has met a finding.
+func (l *findingLog) has(requirement string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.met[requirement]
 }
 
 func (l *findingLog) list() []report.Finding {
@@ -200,38 +255,41 @@ type findingAssertion struct {
 }
 
 func (a findingAssertion) To(m types.GomegaMatcher, optionalDescription ...any) bool {
-	return a.Assertion.To(a.recording(m), optionalDescription...)
+	return a.Assertion.To(a.recording(m, false, optionalDescription), optionalDescription...)
 }
 
 func (a findingAssertion) Should(m types.GomegaMatcher, optionalDescription ...any) bool {
-	return a.Assertion.Should(a.recording(m), optionalDescription...)
+	return a.Assertion.Should(a.recording(m, false, optionalDescription), optionalDescription...)
 }
 
-// recording wraps the matcher only when there is an exchange to judge.
-func (a findingAssertion) recording(m types.GomegaMatcher) types.GomegaMatcher {
-	ex, ok := a.actual.(*client.Exchange)
-	if !ok {
-		return m
-	}
-	return &recordingMatcher{GomegaMatcher: m, spec: a.spec, ex: ex}
+func (a findingAssertion) NotTo(m types.GomegaMatcher, optionalDescription ...any) bool {
+	return a.Assertion.NotTo(a.recording(m, true, optionalDescription), optionalDescription...)
+}
+
+func (a findingAssertion) ToNot(m types.GomegaMatcher, optionalDescription ...any) bool {
+	return a.Assertion.ToNot(a.recording(m, true, optionalDescription), optionalDescription...)
+}
+
+func (a findingAssertion) ShouldNot(m types.GomegaMatcher, optionalDescription ...any) bool {
+	return a.Assertion.ShouldNot(a.recording(m, true, optionalDescription), optionalDescription...)
+}
+
+// recording wraps the matcher so that its failure leaves a finding.
+func (a findingAssertion) recording(m types.GomegaMatcher, negated bool, description []any) types.GomegaMatcher {
+	return &recordingMatcher{GomegaMatcher: m, spec: a.spec, negated: negated, description: description}
 }
 
 type recordingMatcher struct {
 	types.GomegaMatcher
-	spec *Spec
-	ex   *client.Exchange
+	spec        *Spec
+	negated     bool
+	description []any
 }
 
 func (m *recordingMatcher) Match(actual any) (bool, error) {
 	ok, err := m.GomegaMatcher.Match(actual)
-	if ok || err != nil {
-		return ok, err
+	if ok == m.negated && err == nil {
+		m.spec.recordMiss(m.GomegaMatcher, m.negated, actual, m.description)
 	}
-	if miss, found := match.Missed(m.GomegaMatcher); found {
-		m.spec.run.findings.add(m.spec.req.ID, report.Signature{
-			Operation: operationOf(m.spec.client.API(), m.ex), Status: m.ex.Status(),
-			Pointer: miss.Pointer, Rule: miss.Rule, Found: miss.Found,
-		})
-	}
-	return false, nil
+	return ok, err
 }

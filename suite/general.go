@@ -146,6 +146,7 @@ func generalRequirements(r registrar) {
 			ginkgo.Skip(fmt.Sprintf("no 429 in %d quick PUTs: the server does not rate-limit them, so there is nothing to check", rateLimitProbe))
 		}
 		if limited.SchemaErr != nil {
+			s.run.findings.add(s.req.ID, schemaFindings(s.client.API(), limited)...)
 			s.fail(fmt.Sprintf("The 429 breaks %s for it:\n%v\n\n%s", limited.SchemaLabel(), limited.SchemaErr, limited))
 		}
 		s.Expect(limited).To(match.BeMatrixError(http.StatusTooManyRequests, "M_LIMIT_EXCEEDED"))

@@ -108,7 +108,7 @@ func await(s *Spec, what string, read func() *client.Exchange, ok func(*client.E
 			return ex
 		}
 		if time.Now().After(deadline) {
-			s.fail(fmt.Sprintf("Expected %s within %s (--settle); the last read shows otherwise.\n\n%s", what, s.Settle(), ex), 2)
+			s.failBehaviour(what+" within --settle", "not shown", fmt.Sprintf("Expected %s within %s (--settle); the last read shows otherwise.\n\n%s", what, s.Settle(), ex), 2)
 		}
 		s.Sleep(settlePoll)
 	}
@@ -167,7 +167,7 @@ func hold(s *Spec, what string, check func(left time.Duration) string) {
 	for {
 		left := max(time.Until(deadline), 0)
 		if problem := check(left); problem != "" {
-			s.fail(fmt.Sprintf("Expected %s for the whole settle window (%s, --settle); %s", what, s.Settle(), problem), 2)
+			s.failBehaviour(what+" over --settle", problem, fmt.Sprintf("Expected %s for the whole settle window (%s, --settle); %s", what, s.Settle(), problem), 2)
 		}
 		if left == 0 {
 			return

@@ -212,6 +212,11 @@ func (r *runner) entry(req Requirement, sr types.SpecReport) report.Entry {
 		default:
 			e.Outcome = report.Failed
 		}
+		if !r.findings.has(req.ID) {
+			// It ended without a check saying what it saw (a timeout, an
+			// interrupt): how it ended is the finding.
+			r.findings.addBehaviour(req.ID, "the requirement's checks to end within --spec-timeout", sr.State.String())
+		}
 	}
 	return e
 }
@@ -314,7 +319,11 @@ func define(r registrar) {
 	listPostRequirements(r)
 	listGetRequirements(r)
 	syncRequirements(r)
+	moreSyncRequirements(r)
 	filterRequirements(r)
+	moreFilterRequirements(r)
+	lastSyncRequirements(r)
 	eventsRequirements(r)
+	moreEventsRequirements(r)
 	generalRequirements(r)
 }

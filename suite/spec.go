@@ -69,6 +69,7 @@ func (r *runner) newSpecLogging(ctx context.Context, req Requirement, log io.Wri
 		HTTP:              r.http,
 		Log:               log,
 		OnSchemaViolation: s.schemaViolation,
+		OnExchange:        s.saw,
 	})
 	if err != nil {
 		return nil, err
@@ -78,6 +79,11 @@ func (r *runner) newSpecLogging(ctx context.Context, req Requirement, log io.Wri
 }
 
 func (s *Spec) fail(message string, callerSkip ...int) {
+	if !s.run.findings.has(s.req.ID) {
+		// A failure no check put in words (a direct failure, a panic):
+		// its message's first line is the rule.
+		s.behaviourFinding(message, "failed")
+	}
 	if breach := s.firstBreach(); breach != "" && breach != message {
 		message = breach + "\n\nAnd after it:\n" + message
 	}

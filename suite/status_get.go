@@ -74,7 +74,7 @@ func statusGetRequirements(r registrar) {
 		st, err := client.DecodeStatus(ex)
 		s.Expect(err).NotTo(gomega.HaveOccurred())
 		if st.StatusMsg != nil && *st.StatusMsg == secret {
-			s.fail(fmt.Sprintf("A user who shares nothing with %s read their status_msg %q.\n\n%s", alice.UserID, secret, ex))
+			s.failBehaviour("status_msg hidden from a user who shares nothing", "status_msg shown", fmt.Sprintf("A user who shares nothing with %s read their status_msg %q.\n\n%s", alice.UserID, secret, ex))
 		}
 	})
 

@@ -125,7 +125,7 @@ func syncRequirements(r registrar) {
 				return
 			}
 			if time.Now().After(deadline) {
-				s.fail(fmt.Sprintf("Expected %s's /sync to deliver %s's latest state, online \"three\", within %s (--settle).\n\n%s", bob.UserID, alice.UserID, s.Settle(), ex))
+				s.failBehaviour("a room-mate's /sync to deliver their latest state within --settle", "an older state or none", fmt.Sprintf("Expected %s's /sync to deliver %s's latest state, online \"three\", within %s (--settle).\n\n%s", bob.UserID, alice.UserID, s.Settle(), ex))
 			}
 		}
 	})
@@ -221,7 +221,7 @@ func syncRequirements(r registrar) {
 		notTypes := client.Filter{Presence: &client.EventFilter{NotTypes: []string{"m.presence"}}}
 		withFilter(s, func(bob *client.Session, _, _ *client.Session) string { return notTypes.Inline() },
 			func(events []client.SyncPresence, alice, dave *client.Session, ex *client.Exchange) {
-				s.Expect(events).To(gomega.BeEmpty(), "m.presence events through a filter that excludes them\n\n%s", ex)
+				s.Expect(events).To(gomega.BeEmpty(), "presence filter not_types [m.presence]: no m.presence event\n\n%s", ex)
 			})
 	})
 
@@ -233,8 +233,8 @@ func syncRequirements(r registrar) {
 		withFilter(s, func(_ *client.Session, alice, _ *client.Session) string {
 			return client.Filter{Presence: &client.EventFilter{Senders: []string{alice.UserID}}}.Inline()
 		}, func(events []client.SyncPresence, alice, dave *client.Session, ex *client.Exchange) {
-			s.Expect(senders(events)).To(gomega.ContainElement(alice.UserID), "a filter naming %s as the sender\n\n%s", alice.UserID, ex)
-			s.Expect(senders(events)).NotTo(gomega.ContainElement(dave.UserID), "a filter naming only %s\n\n%s", alice.UserID, ex)
+			s.Expect(senders(events)).To(gomega.ContainElement(alice.UserID), "presence filter senders: the named sender's presence\n\nnamed %s\n\n%s", alice.UserID, ex)
+			s.Expect(senders(events)).NotTo(gomega.ContainElement(dave.UserID), "presence filter senders: no other sender's presence\n\nnamed only %s\n\n%s", alice.UserID, ex)
 		})
 	})
 
@@ -246,8 +246,8 @@ func syncRequirements(r registrar) {
 		withFilter(s, func(_ *client.Session, alice, _ *client.Session) string {
 			return client.Filter{Presence: &client.EventFilter{NotSenders: []string{alice.UserID}}}.Inline()
 		}, func(events []client.SyncPresence, alice, dave *client.Session, ex *client.Exchange) {
-			s.Expect(senders(events)).NotTo(gomega.ContainElement(alice.UserID), "a filter excluding %s\n\n%s", alice.UserID, ex)
-			s.Expect(senders(events)).To(gomega.ContainElement(dave.UserID), "a filter excluding only %s\n\n%s", alice.UserID, ex)
+			s.Expect(senders(events)).NotTo(gomega.ContainElement(alice.UserID), "presence filter not_senders: no excluded sender's presence\n\nexcluded %s\n\n%s", alice.UserID, ex)
+			s.Expect(senders(events)).To(gomega.ContainElement(dave.UserID), "presence filter not_senders: the other senders' presence\n\nexcluded only %s\n\n%s", alice.UserID, ex)
 		})
 	})
 
@@ -261,7 +261,7 @@ func syncRequirements(r registrar) {
 		}, func(events []client.SyncPresence, _, _ *client.Session, ex *client.Exchange) {
 			resp, err := client.DecodeSync(ex)
 			s.Expect(err).NotTo(gomega.HaveOccurred())
-			s.Expect(len(resp.Presence.Events)).To(gomega.BeNumerically("<=", 1), "presence.events through a filter with limit 1\n\n%s", ex)
+			s.Expect(len(resp.Presence.Events)).To(gomega.BeNumerically("<=", 1), "presence filter limit 1: at most one event\n\n%s", ex)
 		})
 	})
 
@@ -287,8 +287,8 @@ func filterRequirements(r registrar) {
 			s.Expect(got.Presence.Senders).To(gomega.Equal([]string{alice.UserID}), "presence.senders of the filter read back\n\n%s", ex)
 			return id
 		}, func(events []client.SyncPresence, alice, dave *client.Session, ex *client.Exchange) {
-			s.Expect(senders(events)).To(gomega.ContainElement(alice.UserID), "an uploaded filter naming %s\n\n%s", alice.UserID, ex)
-			s.Expect(senders(events)).NotTo(gomega.ContainElement(dave.UserID), "an uploaded filter naming only %s\n\n%s", alice.UserID, ex)
+			s.Expect(senders(events)).To(gomega.ContainElement(alice.UserID), "uploaded presence filter senders: the named sender's presence\n\nnamed %s\n\n%s", alice.UserID, ex)
+			s.Expect(senders(events)).NotTo(gomega.ContainElement(dave.UserID), "uploaded presence filter senders: no other sender's presence\n\nnamed only %s\n\n%s", alice.UserID, ex)
 		})
 	})
 

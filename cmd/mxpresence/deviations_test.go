@@ -135,6 +135,7 @@ func TestEveryFaultIsCaught(t *testing.T) {
 		}
 	}
 	t.Logf("kill rate: %d of %d faults caught (%.0f%%)", caught, len(faults), 100*float64(caught)/float64(len(faults)))
+	checkFindings(t, runs)
 	checkDeviationTables(t, runs, nil)
 }
 
@@ -155,6 +156,7 @@ func TestEveryVariationPasses(t *testing.T) {
 			t.Errorf("variation %s: exit %d, MUST failures %v; a legitimate variation must pass\n%s", run.deviation.Name, run.code, failed, run.output)
 		}
 	}
+	checkFindings(t, runs)
 	checkDeviationTables(t, nil, runs)
 }
 

@@ -22,6 +22,10 @@ type Options struct {
 	// OnSchemaViolation is called with each exchange whose body breaks the
 	// schema of a status its operation documents.
 	OnSchemaViolation func(*Exchange)
+	// OnExchange is called with each exchange as it completes, after
+	// OnSchemaViolation, so that a failed check can name the response it
+	// judged.
+	OnExchange func(*Exchange)
 	// OnRateLimited is called with each 429 exchange, before any retry.
 	OnRateLimited func(*Exchange)
 	// Retries429 is how many times a rate-limited request is retried after
@@ -72,7 +76,7 @@ func New(baseURL string, api API, opts Options) (*Client, error) {
 // is still set).
 func (c *Client) Quiet() *Client {
 	q := *c
-	q.opts.Log, q.opts.OnSchemaViolation, q.opts.OnRateLimited = nil, nil, nil
+	q.opts.Log, q.opts.OnSchemaViolation, q.opts.OnRateLimited, q.opts.OnExchange = nil, nil, nil, nil
 	return &q
 }
 
@@ -204,6 +208,9 @@ func (c *Client) check(ex *Exchange) {
 }
 
 func (c *Client) log(ex *Exchange) {
+	if c.opts.OnExchange != nil {
+		c.opts.OnExchange(ex)
+	}
 	if c.opts.Log != nil {
 		fmt.Fprintln(c.opts.Log, ex.String())
 	}

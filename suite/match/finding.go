@@ -55,15 +55,38 @@ func firstMissed(ms []types.GomegaMatcher) (Miss, bool) {
 }
 
 // missStatus is a wrong status: the body says what came instead.
-func missStatus(rule string) func(*client.Exchange) Miss {
-	return func(ex *client.Exchange) Miss { return Miss{Rule: rule, Found: bodyKind(ex)} }
+func missStatus(want int) func(*client.Exchange) Miss {
+	return func(ex *client.Exchange) Miss { return Miss{Rule: StatusRule(want, ex.Status()), Found: bodyKind(ex)} }
 }
+
+// StatusRule names what a response with status found broke when want was
+// due, so that every requirement meeting the same response words it the
+// same way, whatever it asked for exactly: where the class is wrong (a
+// success where a refusal was due, say), the class alone, "status 4xx";
+// where only the code is, the code, "status 404". The errcode a requirement
+// also wanted is not part of it: a wrong status is one defect, whichever
+// error body would have come with the right one. A want below 100 names a
+// class: 4 is any 4xx.
+func StatusRule(want, found int) string {
+	class := want
+	if want >= 100 {
+		class = want / 100
+	}
+	if want < 100 || found/100 != class {
+		return fmt.Sprintf("status %dxx", class)
+	}
+	return fmt.Sprintf("status %d", want)
+}
+
+// NoResponseRule is what an exchange that got no response broke, whatever
+// its requirement wanted of the response.
+const NoResponseRule = "a response within --timeout"
 
 // missErrcode is a wrong status or, with the right status, a wrong errcode.
 func missErrcode(status int, errcode string) func(*client.Exchange) Miss {
 	return func(ex *client.Exchange) Miss {
 		if ex.Status() != status {
-			return Miss{Rule: fmt.Sprintf("status %d %s", status, errcode), Found: bodyKind(ex)}
+			return Miss{Rule: StatusRule(status, ex.Status()), Found: bodyKind(ex)}
 		}
 		return Miss{Pointer: "/errcode", Rule: "errcode " + errcode, Found: bodyKind(ex)}
 	}

@@ -38,7 +38,7 @@ func (m *exchangeMatcher) Match(actual any) (bool, error) {
 	m.missed = nil
 	if ex.Response == nil {
 		m.got = fmt.Sprintf("no response (%v)", ex.Err)
-		m.missed = &Miss{Rule: m.want, Found: "no response"}
+		m.missed = &Miss{Rule: NoResponseRule, Found: "no response"}
 		return false, nil
 	}
 	var matched bool
@@ -68,7 +68,7 @@ func HaveStatus(code int) types.GomegaMatcher {
 		check: func(ex *client.Exchange) (bool, string) {
 			return ex.Status() == code, describeStatus(ex)
 		},
-		miss: missStatus(fmt.Sprintf("status %d", code)),
+		miss: missStatus(code),
 	}
 }
 
@@ -80,7 +80,7 @@ func BeRejected() types.GomegaMatcher {
 		check: func(ex *client.Exchange) (bool, string) {
 			return ex.Status() >= 400 && ex.Status() < 500, describeStatus(ex)
 		},
-		miss: missStatus("status 4xx"),
+		miss: missStatus(4),
 	}
 }
 

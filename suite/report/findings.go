@@ -60,10 +60,37 @@ type Finding struct {
 	Requirements []string `json:"requirements"`
 }
 
+// Defect is the part of a signature that names one defect: the response
+// (operation, status, what was found where) and the kind of rule it breaks,
+// without the wording of what each requirement wanted. Two requirements
+// that want different things of the same response (one a 404, the other a
+// 404 with M_NOT_FOUND; one M_NOT_JSON, the other any code for bad input)
+// meet one defect, and the report lists it once.
+func (s Signature) Defect() Signature {
+	s.Rule = ruleKind(s.Rule)
+	return s
+}
+
+// ruleKind is the kind of a rule: a status, an errcode, or the rule
+// itself (a schema keyword, a behaviour).
+func ruleKind(rule string) string {
+	for _, kind := range []string{"status", "errcode"} {
+		if strings.HasPrefix(rule, kind+" ") {
+			return kind
+		}
+	}
+	return rule
+}
+
+// ruleSeparator joins the wordings of one rule that several requirements
+// gave one defect.
+const ruleSeparator = " | "
+
 // Findings gathers findings as a run meets them. The zero value is empty
 // and ready; it is not safe for concurrent use on its own.
 type Findings struct {
-	byKey map[Signature]*Finding
+	byKey map[Signature]*Finding // by Defect
+	rules map[Signature][]string // the wordings met, sorted
 }
 
 // Add counts one response showing sig, met by a requirement.
@@ -73,13 +100,21 @@ func (f *Findings) Add(sig Signature, requirement string) {
 
 func (f *Findings) merge(in Finding) {
 	if f.byKey == nil {
-		f.byKey = map[Signature]*Finding{}
+		f.byKey, f.rules = map[Signature]*Finding{}, map[Signature][]string{}
 	}
-	got, ok := f.byKey[in.Signature]
+	key := in.Defect()
+	got, ok := f.byKey[key]
 	if !ok {
 		got = &Finding{Signature: in.Signature}
-		f.byKey[in.Signature] = got
+		f.byKey[key] = got
 	}
+	for _, rule := range strings.Split(in.Rule, ruleSeparator) {
+		if !slices.Contains(f.rules[key], rule) {
+			f.rules[key] = append(f.rules[key], rule)
+			slices.Sort(f.rules[key])
+		}
+	}
+	got.Rule = strings.Join(f.rules[key], ruleSeparator)
 	got.Responses += in.Responses
 	for _, id := range in.Requirements {
 		if !slices.Contains(got.Requirements, id) {

@@ -190,3 +190,24 @@ func TestCannotStartIsOneErroredEntry(t *testing.T) {
 		t.Errorf("Markdown of a run that could not start:\n%s", md.String())
 	}
 }
+
+func TestOneDefectIsOneFindingWhateverEachRequirementWanted(t *testing.T) {
+	var f report.Findings
+	wrongCode := report.Signature{Operation: "PUT /x", Status: 400, Pointer: "/errcode", Rule: "errcode M_NOT_JSON", Found: "M_UNKNOWN"}
+	anyBadInput := wrongCode
+	anyBadInput.Rule = "errcode M_BAD_JSON or M_NOT_JSON"
+	f.Add(wrongCode, "A-01")
+	f.Add(anyBadInput, "B-01")
+	f.Add(wrongStatus, "C-01")
+	got := f.List()
+	if len(got) != 2 {
+		t.Fatalf("%d findings, want 2: %+v", len(got), got)
+	}
+	if got[0].Rule != "errcode M_BAD_JSON or M_NOT_JSON | errcode M_NOT_JSON" || got[0].Responses != 2 || !slices.Equal(got[0].Requirements, []string{"A-01", "B-01"}) {
+		t.Errorf("%+v", got[0])
+	}
+	merged := report.MergeFindings(got, []report.Finding{{Signature: wrongCode, Responses: 1, Requirements: []string{"D-01"}}})
+	if len(merged) != 2 || merged[0].Rule != got[0].Rule || merged[0].Responses != 3 {
+		t.Errorf("after merging a shard: %+v", merged)
+	}
+}
