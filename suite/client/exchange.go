@@ -152,16 +152,46 @@ func writeBody(b *strings.Builder, body []byte) {
 
 const redacted = "REDACTED"
 
-// redactURL hides the access token in a URL.
+// redactURL hides the access token in a URL. It works on the raw query,
+// piece by piece between "&" and ";": url.Query drops a pair holding ";",
+// so a lookup there would print a token sent after one.
 func redactURL(u *url.URL) string {
-	q := u.Query()
-	if !q.Has("access_token") {
+	if u.RawQuery == "" {
 		return u.String()
 	}
-	q.Set("access_token", redacted)
 	c := *u
-	c.RawQuery = q.Encode()
+	c.RawQuery = redactQuery(u.RawQuery)
 	return c.String()
+}
+
+// redactQuery replaces the value of every access_token pair in a raw
+// query, its key matched after unescaping, and keeps the rest as it is.
+func redactQuery(raw string) string {
+	var b strings.Builder
+	for raw != "" {
+		piece, sep := raw, ""
+		if end := strings.IndexAny(raw, "&;"); end >= 0 {
+			piece, sep, raw = raw[:end], raw[end:end+1], raw[end+1:]
+		} else {
+			raw = ""
+		}
+		b.WriteString(redactPair(piece))
+		b.WriteString(sep)
+	}
+	return b.String()
+}
+
+func redactPair(pair string) string {
+	decoded, err := url.QueryUnescape(pair)
+	if err != nil {
+		decoded = pair
+	}
+	// Decoded whole, so an escaped "=" still splits key from value.
+	k, v, _ := strings.Cut(decoded, "=")
+	if strings.TrimSpace(k) != "access_token" || v == "" {
+		return pair
+	}
+	return "access_token=" + redacted
 }
 
 func redactHeader(h http.Header) http.Header {
