@@ -90,6 +90,10 @@ func runTest(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "mxpresence test: unexpected argument %q\n", fs.Arg(0))
 		return cannotRun
 	}
+	if err := f.validate(); err != nil {
+		fmt.Fprintf(stderr, "mxpresence test: %v\nRun 'mxpresence test -h' for the flags.\n", err)
+		return cannotRun
+	}
 	if f.list {
 		return listCatalogue(f.listFormat, stdout, stderr)
 	}
