@@ -20,6 +20,7 @@ import (
 
 	"github.com/mxpresence/mxpresence/suite/client"
 	"github.com/mxpresence/mxpresence/suite/report"
+	"github.com/mxpresence/mxpresence/suite/safetext"
 )
 
 // Config is one run of the suite.
@@ -235,7 +236,7 @@ func failureMessage(sr types.SpecReport) string {
 	if len(out) > keep {
 		out = "...\n" + out[len(out)-keep:]
 	}
-	return fmt.Sprintf("%s: %s\n\nExchanges so far:\n%s", sr.State, msg, out)
+	return safetext.Escape(fmt.Sprintf("%s: %s\n\nExchanges so far:\n%s", sr.State, msg, out))
 }
 
 // ErrTargetUnusable is a target the suite cannot start on.

@@ -19,6 +19,7 @@ import (
 	"github.com/mxpresence/mxpresence/suite"
 	"github.com/mxpresence/mxpresence/suite/client"
 	"github.com/mxpresence/mxpresence/suite/report"
+	"github.com/mxpresence/mxpresence/suite/safetext"
 )
 
 // Exit statuses of `mxpresence test`.
@@ -112,7 +113,8 @@ func runTest(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		// CI reads the reports whatever happens, so a run that cannot
 		// start still writes them, saying why.
-		fmt.Fprintln(stderr, "mxpresence test:", err)
+		// The error may quote the server (a refused registration).
+		fmt.Fprintln(stderr, "mxpresence test:", safetext.Escape(err.Error()))
 		api := cmp.Or(cfg.API.Name, f.apiName, "auto")
 		if werr := writeReports(f, report.CannotStart(api, cmp.Or(cfg.Target, f.target), started, err)); werr != nil {
 			fmt.Fprintln(stderr, "mxpresence test:", werr)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/mxpresence/mxpresence/schemas"
+	"github.com/mxpresence/mxpresence/suite/safetext"
 )
 
 // Exchange is one request and what came back, recorded as it went over the
@@ -94,8 +95,12 @@ const maxShownBody = 4096
 
 // String shows the exchange as it went over the wire, access tokens and
 // passwords redacted: the request line, headers and body, then the status
-// line, headers and body, then what the spec says of it.
-func (e *Exchange) String() string {
+// line, headers and body, then what the spec says of it. Control
+// characters the server sent are escaped, so that printing an exchange
+// cannot paint over the terminal.
+func (e *Exchange) String() string { return safetext.Escape(e.wire()) }
+
+func (e *Exchange) wire() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "--> %s %s\n", e.Request.Method, redactURL(e.Request.URL))
 	writeHeaders(&b, redactHeader(e.Request.Header))

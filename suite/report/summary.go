@@ -6,11 +6,23 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/mxpresence/mxpresence/suite/safetext"
 )
 
 // WriteSummary writes the conformance summary: a table per endpoint, the
 // details of every failure, warning and surprise, and one verdict line.
+//
+// Messages and findings quote the server, so control characters in the
+// whole text are escaped: a server's error body must not be able to paint
+// a verdict of its own over this one.
 func WriteSummary(w io.Writer, r *Result) {
+	var b strings.Builder
+	writeSummary(&b, r)
+	io.WriteString(w, safetext.Escape(b.String()))
+}
+
+func writeSummary(w io.Writer, r *Result) {
 	fmt.Fprintf(w, "\nmxpresence conformance: %s API at %s, %d requirements in %s\n\n",
 		r.API, r.Target, len(r.Entries), r.Duration.Round(time.Millisecond))
 
