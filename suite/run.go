@@ -48,6 +48,10 @@ type Config struct {
 	Shard Shard
 	// NoColor and Verbose tune ginkgo's progress output.
 	NoColor, Verbose bool
+	// Context, once done, stops the run before its specs start; nil is
+	// context.Background. Once they run, ginkgo takes SIGINT and SIGTERM
+	// itself, and Run marks the result interrupted.
+	Context context.Context
 }
 
 // Shard is a slice of the requirements for one process of a parallel run.
@@ -100,8 +104,18 @@ func (r *runner) isSoft(req Requirement) bool {
 // conformance verdict.
 func Run(cfg Config, t ginkgo.GinkgoTestingT) (*report.Result, error) {
 	cfg.defaults()
-	if err := Preflight(context.Background(), cfg); err != nil {
+	ctx := cfg.Context
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	if err := Preflight(ctx, cfg); err != nil {
+		if ctx.Err() != nil {
+			return interruptedBeforeStart(cfg), nil
+		}
 		return nil, err
+	}
+	if ctx.Err() != nil {
+		return interruptedBeforeStart(cfg), nil
 	}
 	r := &runner{cfg: cfg, users: cfg.Users, http: newHTTPClient(), ahead: map[string]*aheadRun{}}
 	byText := map[string]Requirement{}
@@ -145,9 +159,14 @@ func Run(cfg Config, t ginkgo.GinkgoTestingT) (*report.Result, error) {
 
 	result := &report.Result{API: cfg.API.Name, Target: cfg.Target, Strict: cfg.Strict, Started: time.Now()}
 	ginkgo.ReportAfterSuite("mxpresence conformance report", func(rep ginkgo.Report) {
+		result.Interrupted = interruptedBySignal(rep)
 		for _, sr := range rep.SpecReports {
 			if req, ok := byText[sr.LeafNodeText]; ok && sr.LeafNodeType == types.NodeTypeIt {
-				result.Entries = append(result.Entries, r.entry(req, sr))
+				e := r.entry(req, sr)
+				if result.Interrupted && e.Outcome == report.Skipped && r.willRun(req, sr.LeafNodeText) {
+					e.Reason = "not run: the run was interrupted first"
+				}
+				result.Entries = append(result.Entries, e)
 			}
 		}
 	})
@@ -193,6 +212,10 @@ func (r *runner) entry(req Requirement, sr types.SpecReport) report.Entry {
 		}
 	}
 	switch {
+	case sr.State == types.SpecStateInterrupted:
+		// Cut short by SIGINT or SIGTERM, not by the server: whatever it
+		// had seen by then is no verdict.
+		e.Outcome, e.Reason, e.Message = report.Interrupted, "the run was interrupted while this requirement ran", ""
 	case sr.State == types.SpecStateSkipped || sr.State == types.SpecStatePending:
 		e.Outcome, e.Reason = report.Skipped, skipReason(sr)
 	case sr.State == types.SpecStatePassed && !softFailed:

@@ -12,7 +12,9 @@ import (
 	"net/http"
 	"os"
 	"slices"
+	"os/signal"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/mxpresence/mxpresence/mockserver"
@@ -27,6 +29,7 @@ const (
 	conformant    = 0
 	notConformant = 1
 	cannotRun     = 2 // bad flags, unreadable files, a target the suite cannot start on
+	interrupted   = 130 // SIGINT or SIGTERM stopped the run (128 + SIGINT, as shells report it)
 )
 
 // stringList is a repeatable flag.
@@ -100,15 +103,24 @@ func runTest(args []string, stdout, stderr io.Writer) int {
 	}
 
 	started := time.Now()
+	// Caught from here on, so that an interrupted run still writes its
+	// reports, marked interrupted, and exits 130 rather than giving a
+	// verdict on the server; ginkgo catches them too while specs run.
+	ctx, stopSignals := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stopSignals()
 	cfg, cleanup, err := f.config(stderr)
 	defer cleanup()
+	cfg.Context = ctx
 	var result *report.Result
 	if err == nil {
 		if f.procs > 1 {
-			result, err = runParallel(fs, cfg, f.procs, stdout, stderr)
+			result, err = runParallel(ctx, fs, cfg, f.procs, stdout, stderr)
 		} else {
 			result, err = suite.Run(cfg, &ginkgoVerdict{})
 		}
+	}
+	if ctx.Err() != nil {
+		return interruptedRun(f, cfg, started, result, stdout, stderr)
 	}
 	if err != nil {
 		// CI reads the reports whatever happens, so a run that cannot
@@ -120,6 +132,9 @@ func runTest(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stderr, "mxpresence test:", werr)
 		}
 		return cannotRun
+	}
+	if result.Interrupted {
+		return interruptedRun(f, cfg, started, result, stdout, stderr)
 	}
 	report.WriteSummary(stdout, result)
 	if err := writeReports(f, result); err != nil {

@@ -21,6 +21,9 @@ func WriteMarkdown(w io.Writer, r *Result) error {
 		_, err := io.WriteString(w, safetext.Escape(b.String()))
 		return err
 	}
+	if r.Interrupted {
+		b.WriteString("**Interrupted** (SIGINT or SIGTERM) before it finished: the counts below are of a partial run, not a verdict on the server.\n\n")
+	}
 	fmt.Fprintf(&b, "%s. Target `%s`, %s.\n", tally(r), r.Target, r.Duration.Round(time.Millisecond))
 
 	columns := []Outcome{Passed, Failed, Warned, KnownFailure, Skipped, NotApplicable}
