@@ -11,8 +11,8 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"slices"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -28,7 +28,7 @@ import (
 const (
 	conformant    = 0
 	notConformant = 1
-	cannotRun     = 2 // bad flags, unreadable files, a target the suite cannot start on
+	cannotRun     = 2   // bad flags, unreadable files, a target the suite cannot start on
 	interrupted   = 130 // SIGINT or SIGTERM stopped the run (128 + SIGINT, as shells report it)
 )
 
