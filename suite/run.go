@@ -1,9 +1,3 @@
-// Package suite is the conformance suite for the Matrix presence API and
-// its delivery (/sync and filters in r0 and v3, the event stream in v1):
-// one ginkgo spec per requirement, each with a stable ID, an RFC 2119 level
-// and the spec text behind it, run against any homeserver. Violations are
-// gathered into findings, one per distinct defect, which stay the same from
-// run to run where the failing requirements may not.
 package suite
 
 import (
