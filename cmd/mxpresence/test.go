@@ -83,7 +83,8 @@ func runTest(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "usage: mxpresence test [flags]")
 		fmt.Fprintln(stderr)
 		fmt.Fprintln(stderr, "Runs the conformance suite against a homeserver. With no --target, starts the bundled")
-		fmt.Fprintln(stderr, "mock server and checks it. Exit status: 0 conformant, 1 not, 2 the run could not start.")
+		fmt.Fprintln(stderr, "mock server and checks it. Exit status: 0 conformant, 1 not, 2 the run could not start,")
+		fmt.Fprintln(stderr, "130 interrupted (SIGINT, SIGTERM; the reports are still written, marked interrupted).")
 		fmt.Fprintln(stderr)
 		fs.PrintDefaults()
 	}
