@@ -29,29 +29,49 @@ func (o Options) bodyReadTimeout() time.Duration {
 // in the background to see a hang-up, and a deadline there would cancel a
 // handler that is still working. Requests without a body (GET, and with
 // them every long-poll) get no deadline. A server that cannot set one
-// (HTTP/2 streams, recorders) is left as it was.
+// (a recorder) is left as it was.
 func (s *Server) limitBodyTime(w http.ResponseWriter, r *http.Request) {
 	if r.Body == nil || r.Body == http.NoBody {
 		return
 	}
-	rc := http.NewResponseController(w)
-	if err := rc.SetReadDeadline(time.Now().Add(s.bodyTimeout)); err != nil {
+	conn := readDeadlinerOf(w)
+	if conn == nil || conn.SetReadDeadline(time.Now().Add(s.bodyTimeout)) != nil {
 		return
 	}
-	r.Body = &deadlineBody{ReadCloser: r.Body, rc: rc}
+	r.Body = &deadlineBody{ReadCloser: r.Body, conn: conn}
+}
+
+// readDeadliner is what http.ResponseController looks for to set a read
+// deadline; looked up here without the controller, so that a writer that
+// has none (a recorder) costs no allocation.
+type readDeadliner interface {
+	SetReadDeadline(time.Time) error
+}
+
+func readDeadlinerOf(w http.ResponseWriter) readDeadliner {
+	for {
+		if d, ok := w.(readDeadliner); ok {
+			return d
+		}
+		u, ok := w.(interface{ Unwrap() http.ResponseWriter })
+		if !ok {
+			return nil
+		}
+		w = u.Unwrap()
+	}
 }
 
 // deadlineBody lifts the connection's read deadline at the end of the body.
 type deadlineBody struct {
 	io.ReadCloser
-	rc   *http.ResponseController
+	conn readDeadliner
 	once sync.Once
 }
 
 func (b *deadlineBody) Read(p []byte) (int, error) {
 	n, err := b.ReadCloser.Read(p)
 	if err == io.EOF {
-		b.once.Do(func() { b.rc.SetReadDeadline(time.Time{}) })
+		b.once.Do(func() { b.conn.SetReadDeadline(time.Time{}) })
 	}
 	return n, err
 }
