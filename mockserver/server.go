@@ -40,6 +40,9 @@ type Options struct {
 	// /_synapse/admin/v1/register, keyed with this secret. Empty turns it
 	// off.
 	RegistrationSharedSecret string
+	// BodyReadTimeout bounds the time a client takes to send a request
+	// body; zero or less means DefaultBodyReadTimeout.
+	BodyReadTimeout time.Duration
 }
 
 // Validate reports options New would accept but that make a broken server:
@@ -93,6 +96,7 @@ type Server struct {
 	filters      sync.Map        // filterKey -> *storedFilter
 	lastFilterID atomic.Uint64
 	lot          parkingLot // long-polls waiting on hijacked connections
+	bodyTimeout  time.Duration
 }
 
 // New returns a server with no accounts. It does not fail: options that
@@ -112,6 +116,7 @@ func New(opts Options) *Server {
 		nonces:             oneTimeCodes{ttl: nonceLifetime},
 		invalid:            opts.Validate(),
 		stream:             newPresenceStream(),
+		bodyTimeout:        opts.bodyReadTimeout(),
 	}
 	if opts.RegistrationSharedSecret != "" {
 		s.sharedSecret = []byte(opts.RegistrationSharedSecret)
@@ -152,6 +157,7 @@ type handlerFunc func(w http.ResponseWriter, r *http.Request, c call)
 // path user ID or room ID (400); the handler then checks permission, body
 // size and body, in that order, before it changes anything.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.limitBodyTime(w, r)
 	if s.logger != nil {
 		s.serveLogged(w, r)
 		return

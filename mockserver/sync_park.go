@@ -230,6 +230,7 @@ type parkedPoll struct {
 	q      presenceQuery
 	render func(buf []byte, b presenceBatch) []byte
 	head   []byte           // the status line and the handler's headers
+	noBody bool             // a HEAD request: the headers alone, as net/http answers one
 	logged func(status int) // nil without a logger
 	timer  *time.Timer      // pokes it, final, at its timeout
 
@@ -255,7 +256,7 @@ func (s *Server) park(w http.ResponseWriter, r *http.Request, q presenceQuery, w
 	// over or arriving later, goes unanswered: the connection closes
 	// after this answer, and a pipelining client resends what went
 	// unanswered (RFC 9112, section 9.3.2).
-	p := &parkedPoll{s: s, conn: conn, q: q, render: render}
+	p := &parkedPoll{s: s, conn: conn, q: q, render: render, noBody: r.Method == http.MethodHead}
 	p.head = append(p.head, "HTTP/1.1 200 OK\r\n"...)
 	if !r.ProtoAtLeast(1, 1) {
 		p.head = append(p.head[:0], "HTTP/1.0 200 OK\r\n"...)
@@ -345,6 +346,11 @@ func (p *parkedPoll) answer(b presenceBatch) {
 	*head = append(h, "\r\nConnection: close\r\n\r\n"...)
 	p.conn.SetWriteDeadline(time.Now().Add(parkedWriteTimeout))
 	out := net.Buffers{*head, *body}
+	if p.noBody {
+		// Content-Length still says what GET would send (RFC 9110,
+		// section 9.3.2), as net/http does for a handler's HEAD.
+		out = out[:1]
+	}
 	out.WriteTo(p.conn)
 	s.releaseBuffer(head)
 	s.releaseBuffer(body)

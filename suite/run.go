@@ -1,9 +1,3 @@
-// Package suite is the conformance suite for the Matrix presence API and
-// its delivery (/sync and filters in r0 and v3, the event stream in v1):
-// one ginkgo spec per requirement, each with a stable ID, an RFC 2119 level
-// and the spec text behind it, run against any homeserver. Violations are
-// gathered into findings, one per distinct defect, which stay the same from
-// run to run where the failing requirements may not.
 package suite
 
 import (
@@ -20,6 +14,7 @@ import (
 
 	"github.com/mxpresence/mxpresence/suite/client"
 	"github.com/mxpresence/mxpresence/suite/report"
+	"github.com/mxpresence/mxpresence/suite/safetext"
 )
 
 // Config is one run of the suite.
@@ -47,6 +42,10 @@ type Config struct {
 	Shard Shard
 	// NoColor and Verbose tune ginkgo's progress output.
 	NoColor, Verbose bool
+	// Context, once done, stops the run before its specs start; nil is
+	// context.Background. Once they run, ginkgo takes SIGINT and SIGTERM
+	// itself, and Run marks the result interrupted.
+	Context context.Context
 }
 
 // Shard is a slice of the requirements for one process of a parallel run.
@@ -99,8 +98,18 @@ func (r *runner) isSoft(req Requirement) bool {
 // conformance verdict.
 func Run(cfg Config, t ginkgo.GinkgoTestingT) (*report.Result, error) {
 	cfg.defaults()
-	if err := Preflight(context.Background(), cfg); err != nil {
+	ctx := cfg.Context
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	if err := Preflight(ctx, cfg); err != nil {
+		if ctx.Err() != nil {
+			return interruptedBeforeStart(cfg), nil
+		}
 		return nil, err
+	}
+	if ctx.Err() != nil {
+		return interruptedBeforeStart(cfg), nil
 	}
 	r := &runner{cfg: cfg, users: cfg.Users, http: newHTTPClient(), ahead: map[string]*aheadRun{}}
 	byText := map[string]Requirement{}
@@ -144,9 +153,14 @@ func Run(cfg Config, t ginkgo.GinkgoTestingT) (*report.Result, error) {
 
 	result := &report.Result{API: cfg.API.Name, Target: cfg.Target, Strict: cfg.Strict, Schemas: cfg.API.Schemas(), Started: time.Now()}
 	ginkgo.ReportAfterSuite("mxpresence conformance report", func(rep ginkgo.Report) {
+		result.Interrupted = interruptedBySignal(rep)
 		for _, sr := range rep.SpecReports {
 			if req, ok := byText[sr.LeafNodeText]; ok && sr.LeafNodeType == types.NodeTypeIt {
-				result.Entries = append(result.Entries, r.entry(req, sr))
+				e := r.entry(req, sr)
+				if result.Interrupted && e.Outcome == report.Skipped && r.willRun(req, sr.LeafNodeText) {
+					e.Reason = "not run: the run was interrupted first"
+				}
+				result.Entries = append(result.Entries, e)
 			}
 		}
 	})
@@ -192,6 +206,10 @@ func (r *runner) entry(req Requirement, sr types.SpecReport) report.Entry {
 		}
 	}
 	switch {
+	case sr.State == types.SpecStateInterrupted:
+		// Cut short by SIGINT or SIGTERM, not by the server: whatever it
+		// had seen by then is no verdict.
+		e.Outcome, e.Reason, e.Message = report.Interrupted, "the run was interrupted while this requirement ran", ""
 	case sr.State == types.SpecStateSkipped || sr.State == types.SpecStatePending:
 		e.Outcome, e.Reason = report.Skipped, skipReason(sr)
 	case sr.State == types.SpecStatePassed && !softFailed:
@@ -240,7 +258,7 @@ func failureMessage(sr types.SpecReport) string {
 	if len(out) > keep {
 		out = "...\n" + out[len(out)-keep:]
 	}
-	return fmt.Sprintf("%s: %s\n\nExchanges so far:\n%s", sr.State, msg, out)
+	return safetext.Escape(fmt.Sprintf("%s: %s\n\nExchanges so far:\n%s", sr.State, msg, out))
 }
 
 // ErrTargetUnusable is a target the suite cannot start on.

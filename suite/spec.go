@@ -12,6 +12,7 @@ import (
 	"github.com/onsi/gomega/types"
 
 	"github.com/mxpresence/mxpresence/suite/client"
+	"github.com/mxpresence/mxpresence/suite/safetext"
 )
 
 // T is what the helpers of a spec need: a context that ends with the spec,
@@ -55,7 +56,7 @@ const softFailureEntry = "mxpresence-soft-failure"
 func (r *runner) newSpec(ctx context.Context, req Requirement) *Spec {
 	s, err := r.newSpecLogging(ctx, req, ginkgo.GinkgoWriter)
 	if err != nil {
-		ginkgo.Fail(err.Error())
+		ginkgo.Fail(safetext.Escape(err.Error()))
 	}
 	return s
 }
@@ -87,6 +88,9 @@ func (s *Spec) fail(message string, callerSkip ...int) {
 	if breach := s.firstBreach(); breach != "" && breach != message {
 		message = breach + "\n\nAnd after it:\n" + message
 	}
+	// gomega quotes what the server sent as it came; ginkgo prints the
+	// message on the terminal, and the reports keep it.
+	message = safetext.Escape(message)
 	if s.ahead {
 		panic(aheadFailure{message})
 	}

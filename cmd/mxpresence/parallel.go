@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -22,7 +23,11 @@ import (
 // own shard of the requirements and against the same target, then merges
 // their reports. ginkgo runs one suite per process, and its own parallel
 // mode needs the ginkgo CLI; shards need nothing but this binary.
-func runParallel(fs *flag.FlagSet, cfg suite.Config, procs int, stdout, stderr io.Writer) (*report.Result, error) {
+//
+// The shards end with the parent: when ctx ends (SIGINT, SIGTERM) each is
+// interrupted and then, after a grace, killed, and on Linux the kernel
+// kills them if the parent dies without a word (SIGKILL, a crash).
+func runParallel(ctx context.Context, fs *flag.FlagSet, cfg suite.Config, procs int, stdout, stderr io.Writer) (*report.Result, error) {
 	self, err := os.Executable()
 	if err != nil {
 		return nil, fmt.Errorf("--procs: find this binary: %w", err)
@@ -53,7 +58,7 @@ func runParallel(fs *flag.FlagSet, cfg suite.Config, procs int, stdout, stderr i
 			cmd := exec.Command(self, args...)
 			cmd.Stdout, cmd.Stderr = &sh.out, &sh.out
 			cmd.Env = shardEnv()
-			sh.err = cmd.Run()
+			sh.err = runShard(ctx, cmd)
 			mu.Lock()
 			fmt.Fprintf(stdout, "shard %d/%d finished (%s)\n", i+1, procs, exitDescription(sh.err))
 			mu.Unlock()
@@ -61,10 +66,20 @@ func runParallel(fs *flag.FlagSet, cfg suite.Config, procs int, stdout, stderr i
 	}
 	wg.Wait()
 
-	merged := &report.Result{API: cfg.API.Name, Target: cfg.Target, Strict: cfg.Strict, Schemas: cfg.API.Schemas(), Started: started}
+	merged := &report.Result{API: cfg.API.Name, Target: cfg.Target, Strict: cfg.Strict, Schemas: cfg.API.Schemas(), Started: started, Interrupted: ctx.Err() != nil}
 	for i, sh := range shards {
 		var exit *exec.ExitError
-		if sh.err != nil && !(errors.As(sh.err, &exit) && exit.ExitCode() == notConformant) {
+		exited := errors.As(sh.err, &exit)
+		if merged.Interrupted && (sh.err == nil || exited) {
+			// An interrupted shard reports what it finished; one killed
+			// after the grace has nothing to add.
+			if part, err := readShardReport(sh.json); err == nil {
+				merged.Entries = append(merged.Entries, part.Entries...)
+				merged.Findings = report.MergeFindings(merged.Findings, part.Findings)
+			}
+			continue
+		}
+		if sh.err != nil && !(exited && exit.ExitCode() == notConformant) {
 			return nil, fmt.Errorf("shard %d/%d could not run: %v\n%s", i+1, procs, sh.err, sh.out.String())
 		}
 		file, err := os.Open(sh.json)
@@ -125,6 +140,8 @@ func exitDescription(err error) string {
 		return "conformant"
 	case errors.As(err, &exit) && exit.ExitCode() == notConformant:
 		return "not conformant"
+	case errors.As(err, &exit) && exit.ExitCode() == interrupted:
+		return "interrupted"
 	}
 	return err.Error()
 }

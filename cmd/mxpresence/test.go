@@ -11,21 +11,25 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/signal"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/mxpresence/mxpresence/mockserver"
 	"github.com/mxpresence/mxpresence/suite"
 	"github.com/mxpresence/mxpresence/suite/client"
 	"github.com/mxpresence/mxpresence/suite/report"
+	"github.com/mxpresence/mxpresence/suite/safetext"
 )
 
 // Exit statuses of `mxpresence test`.
 const (
 	conformant    = 0
 	notConformant = 1
-	cannotRun     = 2 // bad flags, unreadable files, a target the suite cannot start on
+	cannotRun     = 2   // bad flags, unreadable files, a target the suite cannot start on
+	interrupted   = 130 // SIGINT or SIGTERM stopped the run (128 + SIGINT, as shells report it)
 )
 
 // stringList is a repeatable flag.
@@ -81,7 +85,8 @@ func runTest(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "usage: mxpresence test [flags]")
 		fmt.Fprintln(stderr)
 		fmt.Fprintln(stderr, "Runs the conformance suite against a homeserver. With no --target, starts the bundled")
-		fmt.Fprintln(stderr, "mock server and checks it. Exit status: 0 conformant, 1 not, 2 the run could not start.")
+		fmt.Fprintln(stderr, "mock server and checks it. Exit status: 0 conformant, 1 not, 2 the run could not start,")
+		fmt.Fprintln(stderr, "130 interrupted (SIGINT, SIGTERM; the reports are still written, marked interrupted).")
 		fmt.Fprintln(stderr)
 		fs.PrintDefaults()
 	}
@@ -92,30 +97,47 @@ func runTest(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "mxpresence test: unexpected argument %q\n", fs.Arg(0))
 		return cannotRun
 	}
+	if err := f.validate(); err != nil {
+		fmt.Fprintf(stderr, "mxpresence test: %v\nRun 'mxpresence test -h' for the flags.\n", err)
+		return cannotRun
+	}
 	if f.list {
 		return listCatalogue(f.listFormat, stdout, stderr)
 	}
 
 	started := time.Now()
+	// Caught from here on, so that an interrupted run still writes its
+	// reports, marked interrupted, and exits 130 rather than giving a
+	// verdict on the server; ginkgo catches them too while specs run.
+	ctx, stopSignals := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stopSignals()
 	cfg, cleanup, err := f.config(stderr)
 	defer cleanup()
+	cfg.Context = ctx
 	var result *report.Result
 	if err == nil {
 		if f.procs > 1 {
-			result, err = runParallel(fs, cfg, f.procs, stdout, stderr)
+			result, err = runParallel(ctx, fs, cfg, f.procs, stdout, stderr)
 		} else {
 			result, err = suite.Run(cfg, &ginkgoVerdict{})
 		}
 	}
+	if ctx.Err() != nil {
+		return interruptedRun(f, cfg, started, result, stdout, stderr)
+	}
 	if err != nil {
 		// CI reads the reports whatever happens, so a run that cannot
 		// start still writes them, saying why.
-		fmt.Fprintln(stderr, "mxpresence test:", err)
+		// The error may quote the server (a refused registration).
+		fmt.Fprintln(stderr, "mxpresence test:", safetext.Escape(err.Error()))
 		api := cmp.Or(cfg.API.Name, f.apiName, "auto")
 		if werr := writeReports(f, report.CannotStart(api, cmp.Or(cfg.Target, f.target), started, err)); werr != nil {
 			fmt.Fprintln(stderr, "mxpresence test:", werr)
 		}
 		return cannotRun
+	}
+	if result.Interrupted {
+		return interruptedRun(f, cfg, started, result, stdout, stderr)
 	}
 	report.WriteSummary(stdout, result)
 	if err := writeReports(f, result); err != nil {

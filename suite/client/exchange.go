@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/mxpresence/mxpresence/schemas"
+	"github.com/mxpresence/mxpresence/suite/safetext"
 )
 
 // Exchange is one request and what came back, recorded as it went over the
@@ -96,8 +97,12 @@ const maxShownBody = 4096
 
 // String shows the exchange as it went over the wire, access tokens and
 // passwords redacted: the request line, headers and body, then the status
-// line, headers and body, then what the spec says of it.
-func (e *Exchange) String() string {
+// line, headers and body, then what the spec says of it. Control
+// characters the server sent are escaped, so that printing an exchange
+// cannot paint over the terminal.
+func (e *Exchange) String() string { return safetext.Escape(e.wire()) }
+
+func (e *Exchange) wire() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "--> %s %s\n", e.Request.Method, redactURL(e.Request.URL))
 	writeHeaders(&b, redactHeader(e.Request.Header))
@@ -165,16 +170,46 @@ func writeBody(b *strings.Builder, body []byte) {
 
 const redacted = "REDACTED"
 
-// redactURL hides the access token in a URL.
+// redactURL hides the access token in a URL. It works on the raw query,
+// piece by piece between "&" and ";": url.Query drops a pair holding ";",
+// so a lookup there would print a token sent after one.
 func redactURL(u *url.URL) string {
-	q := u.Query()
-	if !q.Has("access_token") {
+	if u.RawQuery == "" {
 		return u.String()
 	}
-	q.Set("access_token", redacted)
 	c := *u
-	c.RawQuery = q.Encode()
+	c.RawQuery = redactQuery(u.RawQuery)
 	return c.String()
+}
+
+// redactQuery replaces the value of every access_token pair in a raw
+// query, its key matched after unescaping, and keeps the rest as it is.
+func redactQuery(raw string) string {
+	var b strings.Builder
+	for raw != "" {
+		piece, sep := raw, ""
+		if end := strings.IndexAny(raw, "&;"); end >= 0 {
+			piece, sep, raw = raw[:end], raw[end:end+1], raw[end+1:]
+		} else {
+			raw = ""
+		}
+		b.WriteString(redactPair(piece))
+		b.WriteString(sep)
+	}
+	return b.String()
+}
+
+func redactPair(pair string) string {
+	decoded, err := url.QueryUnescape(pair)
+	if err != nil {
+		decoded = pair
+	}
+	// Decoded whole, so an escaped "=" still splits key from value.
+	k, v, _ := strings.Cut(decoded, "=")
+	if strings.TrimSpace(k) != "access_token" || v == "" {
+		return pair
+	}
+	return "access_token=" + redacted
 }
 
 func redactHeader(h http.Header) http.Header {

@@ -81,7 +81,7 @@ func WriteJUnit(w io.Writer, r *Result) error {
 			Name:      endpoint,
 			Timestamp: r.Started.UTC().Format(time.RFC3339),
 			Props: []junitProperty{
-				{"api", r.API}, {"target", r.Target}, {"strict", fmt.Sprint(r.Strict)}, {"schemas", r.Schemas},
+				{"api", r.API}, {"target", r.Target}, {"strict", fmt.Sprint(r.Strict)}, {"schemas", r.Schemas}, {"interrupted", fmt.Sprint(r.Interrupted)},
 			},
 		}
 		var total time.Duration
@@ -113,7 +113,7 @@ func WriteJUnit(w io.Writer, r *Result) error {
 			case KnownFailure:
 				c.Skipped = &junitMessage{Message: "known failure: " + e.Reason, Body: e.Message}
 				s.Skipped++
-			case Skipped, NotApplicable:
+			case Skipped, NotApplicable, Interrupted:
 				c.Skipped = &junitMessage{Message: string(e.Outcome) + ": " + e.Reason}
 				s.Skipped++
 			}

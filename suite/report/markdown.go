@@ -5,6 +5,8 @@ import (
 	"io"
 	"strings"
 	"time"
+
+	"github.com/mxpresence/mxpresence/suite/safetext"
 )
 
 // WriteMarkdown writes the summary a CI page shows (GitHub's step summary,
@@ -16,8 +18,11 @@ func WriteMarkdown(w io.Writer, r *Result) error {
 	fmt.Fprintf(&b, "## mxpresence: %s (%s API)\n\n", r.Verdict(), r.API)
 	if r.Error != "" {
 		fmt.Fprintf(&b, "The run could not start, so nothing was tested. Target `%s`.\n\n```text\n%s\n```\n", r.Target, strings.TrimSpace(r.Error))
-		_, err := io.WriteString(w, b.String())
+		_, err := io.WriteString(w, safetext.Escape(b.String()))
 		return err
+	}
+	if r.Interrupted {
+		b.WriteString("**Interrupted** (SIGINT or SIGTERM) before it finished: the counts below are of a partial run, not a verdict on the server.\n\n")
 	}
 	fmt.Fprintf(&b, "%s. Target `%s`, %s.\n", tally(r), r.Target, r.Duration.Round(time.Millisecond))
 	if r.Schemas != "" {
@@ -67,7 +72,8 @@ func WriteMarkdown(w io.Writer, r *Result) error {
 	writeMarkdownEntries(&b, r, Failed, "Failed requirements")
 	writeMarkdownEntries(&b, r, Warned, "SHOULD warnings")
 	writeMarkdownEntries(&b, r, UnexpectedPass, "Unexpected passes (remove them from the skip file)")
-	_, err := io.WriteString(w, b.String())
+	// Messages and findings quote the server; see WriteSummary.
+	_, err := io.WriteString(w, safetext.Escape(b.String()))
 	return err
 }
 

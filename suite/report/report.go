@@ -29,6 +29,9 @@ const (
 	Skipped Outcome = "skipped"
 	// NotApplicable does not hold for the API version under test.
 	NotApplicable Outcome = "not-applicable"
+	// Interrupted was running when the run was interrupted (SIGINT,
+	// SIGTERM): it says nothing of the server.
+	Interrupted Outcome = "interrupted"
 	// Errored stands for the whole run when it could not start: the one
 	// entry of such a result, its message saying why.
 	Errored Outcome = "errored"
@@ -63,10 +66,13 @@ type Result struct {
 	Findings []Finding `json:"findings"`
 	// Error says why the run could not start; empty when it ran.
 	Error string `json:"error,omitempty"`
+	// Interrupted is a run stopped by a signal before it finished: what it
+	// holds was met, but the run gives no verdict.
+	Interrupted bool `json:"interrupted,omitempty"`
 }
 
 // Passed reports the verdict: the run started and no requirement failed.
-func (r *Result) Passed() bool { return r.Error == "" && r.Count(Failed) == 0 }
+func (r *Result) Passed() bool { return r.Error == "" && !r.Interrupted && r.Count(Failed) == 0 }
 
 // SetupID names the one entry of a run that could not start.
 const SetupID = "MXPRESENCE-SETUP"

@@ -6,11 +6,23 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/mxpresence/mxpresence/suite/safetext"
 )
 
 // WriteSummary writes the conformance summary: a table per endpoint, the
 // details of every failure, warning and surprise, and one verdict line.
+//
+// Messages and findings quote the server, so control characters in the
+// whole text are escaped: a server's error body must not be able to paint
+// a verdict of its own over this one.
 func WriteSummary(w io.Writer, r *Result) {
+	var b strings.Builder
+	writeSummary(&b, r)
+	io.WriteString(w, safetext.Escape(b.String()))
+}
+
+func writeSummary(w io.Writer, r *Result) {
 	fmt.Fprintf(w, "\nmxpresence conformance: %s API at %s, %d requirements in %s\n\n",
 		r.API, r.Target, len(r.Entries), r.Duration.Round(time.Millisecond))
 	if r.Schemas != "" {
@@ -50,11 +62,14 @@ func WriteSummary(w io.Writer, r *Result) {
 	fmt.Fprintf(w, "\nVERDICT: %s (%s API): %s\n", r.Verdict(), r.API, tally(r))
 }
 
-// Verdict is PASS or FAIL, or ERROR for a run that could not start.
+// Verdict is PASS or FAIL, or ERROR for a run that could not start, or
+// INTERRUPTED for one stopped before it finished.
 func (r *Result) Verdict() string {
 	switch {
 	case r.Error != "":
 		return "ERROR"
+	case r.Interrupted:
+		return "INTERRUPTED"
 	case r.Passed():
 		return "PASS"
 	}
@@ -68,13 +83,16 @@ func tally(r *Result) string {
 		return "the run could not start: " + firstLine(r.Error)
 	}
 	met := r.Count(Passed) + r.Count(UnexpectedPass)
-	run := len(r.Entries) - r.Count(Skipped) - r.Count(NotApplicable)
+	run := len(r.Entries) - r.Count(Skipped) - r.Count(NotApplicable) - r.Count(Interrupted)
 	out := fmt.Sprintf("%d of %d requirements met", met, run)
+	if r.Interrupted {
+		out = fmt.Sprintf("the run was interrupted, so there is no verdict; %d of the %d requirements that finished were met", met, run)
+	}
 	var notes []string
 	for _, n := range []struct {
 		o    Outcome
 		what string
-	}{{Failed, "failed"}, {Warned, "SHOULD warnings"}, {KnownFailure, "known failures"}, {UnexpectedPass, "unexpected passes"}, {Skipped, "not run"}, {NotApplicable, "not applicable"}} {
+	}{{Failed, "failed"}, {Warned, "SHOULD warnings"}, {KnownFailure, "known failures"}, {UnexpectedPass, "unexpected passes"}, {Interrupted, "interrupted"}, {Skipped, "not run"}, {NotApplicable, "not applicable"}} {
 		if c := r.Count(n.o); c > 0 {
 			notes = append(notes, fmt.Sprintf("%d %s", c, n.what))
 		}
@@ -134,8 +152,11 @@ func findingRefs(r *Result, id string) string {
 
 // column folds outcomes into the summary table's columns.
 func column(o Outcome) Outcome {
-	if o == UnexpectedPass {
+	switch o {
+	case UnexpectedPass:
 		return Passed
+	case Interrupted:
+		return Skipped
 	}
 	return o
 }
