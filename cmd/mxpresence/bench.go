@@ -34,6 +34,7 @@ type benchFlags struct {
 	roomSize, roomsPerUser, setup, pid       int
 	rate                                     float64
 	duration, window, pollTimeout, timeout   time.Duration
+	settle                                   time.Duration
 	jsonOut, summaryMD, svgOut, label        string
 	maxP99                                   time.Duration
 	maxLost                                  int
@@ -62,6 +63,7 @@ func benchMain(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	fs.Float64Var(&f.rate, "rate", 10, "presence changes per second (PUT status, each user in turn)")
 	fs.DurationVar(&f.duration, "duration", 10*time.Second, "how long changes are made")
 	fs.DurationVar(&f.window, "window", 5*time.Second, "how long a change may take to reach a room-mate before it counts as lost")
+	fs.DurationVar(&f.settle, "settle", 0, "wait at least this long after the watchers start before the first change, for a server still working through the setup (joins) in the background")
 	fs.DurationVar(&f.pollTimeout, "poll-timeout", 30*time.Second, "the timeout each /sync long-poll asks for")
 	fs.DurationVar(&f.timeout, "timeout", 30*time.Second, "timeout of each other request")
 	fs.IntVar(&f.setup, "setup", 8, "provisioning requests at once (registration, rooms, initial syncs)")
@@ -191,7 +193,7 @@ func (f *benchFlags) runSize(ctx context.Context, n int, rep *bench.Report, stde
 		return nil, fmt.Errorf("%w: %v", bench.ErrCannotStart, err)
 	}
 	cfg := bench.Config{Target: target, API: api, Users: users, N: n, RoomSize: f.roomSize, RoomsPerUser: f.roomsPerUser,
-		Rate: f.rate, Duration: f.duration, Window: f.window, PollTimeout: f.pollTimeout, Timeout: f.timeout, Setup: f.setup}
+		Rate: f.rate, Duration: f.duration, Window: f.window, Settle: f.settle, PollTimeout: f.pollTimeout, Timeout: f.timeout, Setup: f.setup}
 	if pid > 0 {
 		cfg.Probe = bench.ProcProbe{PID: pid}
 	}

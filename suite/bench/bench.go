@@ -50,6 +50,11 @@ type Config struct {
 	Timeout time.Duration
 	// Setup is how many provisioning requests run at once.
 	Setup int
+	// Settle is the least time to wait between the watchers starting and
+	// the first change, for a server that works through what the setup
+	// left it (joins, everyone coming online) in the background; the wait
+	// goes on until no watcher has woken for 500 ms either way.
+	Settle time.Duration
 
 	// Probe reads the server's resources; nil measures none.
 	Probe Probe
@@ -73,6 +78,9 @@ func (c *Config) defaults() error {
 	}
 	if c.Duration <= 0 {
 		return fmt.Errorf("--duration %v: want a positive duration", c.Duration)
+	}
+	if c.Settle < 0 {
+		return fmt.Errorf("--settle %v: want a duration, 0 or more", c.Settle)
 	}
 	if c.Window <= 0 {
 		return fmt.Errorf("--window %v: want a positive duration", c.Window)
@@ -145,7 +153,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		wg.Add(1)
 		go func() { defer wg.Done(); w.loop(watchCtx) }()
 	}
-	settle(ctx, watchers)
+	settle(ctx, watchers, cfg.Settle)
 
 	var before Usage
 	if cfg.Probe != nil {
@@ -351,10 +359,12 @@ feed:
 	return first
 }
 
-// settle waits until every watcher is in its first long-poll and the
-// wake-ups of everyone coming online have died down (500 ms with none),
-// for at most ten seconds, so that the measurement starts from quiet.
-func settle(ctx context.Context, watchers []*watcher) {
+// settle waits at least least, then until every watcher is in its first
+// long-poll and the wake-ups of everyone coming online have died down
+// (500 ms with none), for at most ten seconds more, so that the
+// measurement starts from quiet.
+func settle(ctx context.Context, watchers []*watcher, least time.Duration) {
+	pause(ctx, least)
 	deadline := time.Now().Add(10 * time.Second)
 	last, quietSince := int64(-1), time.Now()
 	for time.Now().Before(deadline) && ctx.Err() == nil {
