@@ -160,6 +160,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		before, _ = cfg.Probe.Sample()
 	}
 	peak := startPeakWatch(cfg.Probe)
+	load := loadAverage()
 	measureFrom := time.Now()
 	for _, w := range watchers {
 		w.measureFrom.Store(measureFrom.UnixNano())
@@ -195,6 +196,8 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 
 	r := tally(cfg, d, watchers, mates)
 	r.SetupSeconds = setupTime.Seconds()
+	r.Settle = cfg.Settle.Seconds()
+	r.LoadAverage = load
 	r.Rooms = len(rooms)
 	if cfg.Probe != nil && after.CPU > 0 {
 		r.Resources = &Resources{

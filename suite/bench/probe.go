@@ -102,3 +102,17 @@ func (w *peakWatch) stop() int64 {
 	w.wg.Wait()
 	return w.peak
 }
+
+// loadAverage reads the one-minute load average, 0 when it cannot.
+func loadAverage() float64 {
+	data, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return 0
+	}
+	fields := strings.Fields(string(data))
+	if len(fields) == 0 {
+		return 0
+	}
+	v, _ := strconv.ParseFloat(fields[0], 64)
+	return v
+}

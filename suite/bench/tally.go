@@ -17,6 +17,11 @@ type Result struct {
 	Seconds      float64 `json:"duration_seconds"`
 	Window       float64 `json:"window_seconds"`
 	SetupSeconds float64 `json:"setup_seconds"`
+	Settle       float64 `json:"settle_seconds"`
+	// LoadAverage is the machine's one-minute load average as the changes
+	// began (from /proc/loadavg; 0 where there is none): on a shared
+	// machine it says how much else wanted the CPU.
+	LoadAverage float64 `json:"load_average_1m"`
 
 	// Changes made, accepted (200), refused with 429, failed otherwise.
 	Changes    int        `json:"changes"`
