@@ -77,7 +77,7 @@ func benchMain(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	fs.Var(&f.mockFaults, "mock-fault", "run the bundled mock with this fault (repeatable; see serve --list-faults)")
 	fs.Var(&f.mockVariations, "mock-variation", "run the bundled mock with this variation (repeatable)")
 	fs.StringVar(&f.mockLog, "mock-log", "", "write the bundled mock's access log to this file (default: discarded; it is written either way)")
-	fs.Var(&f.from, "from", "draw and tabulate earlier JSON reports instead of running (repeatable; each is a series of the SVG)")
+	fs.Var(&f.from, "from", "draw and tabulate earlier JSON reports instead of running: `[LABEL=]FILE`, repeatable; reports of one label are one series of the SVG, a point per run and a line through the medians")
 	fs.BoolVar(&f.noProgress, "no-progress", false, "no progress bar even on a terminal")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: mxpresence bench [flags]")
@@ -326,7 +326,12 @@ func (m *mockProcess) stop() {
 // chart of them all.
 func redraw(f benchFlags, stdout, stderr io.Writer) int {
 	var reps []*bench.Report
-	for _, path := range f.from {
+	for _, from := range f.from {
+		// LABEL=FILE names the file's series, runs of one label making one.
+		label, path, found := strings.Cut(from, "=")
+		if !found {
+			label, path = "", from
+		}
 		file, err := os.Open(path)
 		if err != nil {
 			fmt.Fprintln(stderr, "mxpresence bench:", err)
@@ -338,8 +343,8 @@ func redraw(f benchFlags, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "mxpresence bench: %s: %v\n", path, err)
 			return benchCannot
 		}
-		if f.label != "" && len(f.from) == 1 {
-			rep.Label = f.label
+		if label != "" {
+			rep.Label = label
 		}
 		reps = append(reps, rep)
 		bench.WriteText(stdout, rep)

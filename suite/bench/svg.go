@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -35,22 +36,37 @@ func WriteSVG(w io.Writer, reports ...*Report) error {
 		cost.Title.Text = "/sync responses per change"
 		cost.Y.Label.Text = "responses"
 	}
-	var latSeries, costSeries []any
+	// Reports of one label are one series: a point for each run, and the
+	// line through the median of the runs at each size.
+	var names []string
+	byName := map[string][]*Result{}
 	for _, r := range reports {
-		var l, c plotter.XYs
-		for _, run := range r.Runs {
-			if run.Latency.Samples > 0 {
-				l = append(l, plotter.XY{X: float64(run.Users), Y: run.Latency.P99})
-			}
-			y := run.WakePerChg
-			if withCPU {
-				y = run.Resources.CPUMillisPerChange
-			}
-			c = append(c, plotter.XY{X: float64(run.Users), Y: y})
-		}
 		name := cmp.Or(r.Label, r.Target)
+		if _, ok := byName[name]; !ok {
+			names = append(names, name)
+		}
+		byName[name] = append(byName[name], r.Runs...)
+	}
+	var latSeries, costSeries []any
+	var allLat, allCost plotter.XYs
+	for _, name := range names {
+		l, lp, c, cp := series(byName[name], withCPU)
+		allLat, allCost = append(allLat, lp...), append(allCost, cp...)
 		latSeries = append(latSeries, name, l)
 		costSeries = append(costSeries, name, c)
+		for _, pts := range []struct {
+			p   *plot.Plot
+			xys plotter.XYs
+		}{{lat, lp}, {cost, cp}} {
+			if len(pts.xys) > len(l) {
+				sc, err := plotter.NewScatter(pts.xys)
+				if err != nil {
+					return fmt.Errorf("svg: %w", err)
+				}
+				sc.GlyphStyle.Radius = vg.Points(1.5)
+				pts.p.Add(sc)
+			}
+		}
 	}
 	for _, p := range []*plot.Plot{lat, cost} {
 		p.X.Label.Text = "users (log scale)"
@@ -65,10 +81,22 @@ func WriteSVG(w io.Writer, reports ...*Report) error {
 		return fmt.Errorf("svg: %w", err)
 	}
 	for _, p := range []*plot.Plot{lat, cost} {
+		data := allLat
+		if p == cost {
+			data = allCost
+		}
 		if p.X.Min > 0 && p.X.Max > p.X.Min {
 			p.X.Scale = plot.LogScale{}
 			p.X.Tick.Marker = plot.LogTicks{Prec: -1}
 			p.X.Min, p.X.Max = math.Pow10(int(math.Floor(math.Log10(p.X.Min)))), math.Pow10(int(math.Ceil(math.Log10(p.X.Max))))
+		}
+		// Figures far apart (a mock in milliseconds beside a server in
+		// seconds) on a log scale too, so neither flattens the other.
+		if lo := smallestY(data); lo > 0 && p.Y.Max/lo > 20 {
+			p.Y.Scale = plot.LogScale{}
+			p.Y.Tick.Marker = plot.LogTicks{Prec: -1}
+			p.Y.Min, p.Y.Max = math.Pow10(int(math.Floor(math.Log10(lo)))), math.Pow10(int(math.Ceil(math.Log10(p.Y.Max))))
+			p.Y.Label.Text += " (log scale)"
 		}
 	}
 	canvas := vgsvg.New(10*vg.Inch, 4*vg.Inch)
@@ -79,4 +107,54 @@ func WriteSVG(w io.Writer, reports ...*Report) error {
 	cost.Draw(cells[0][1])
 	_, err := canvas.WriteTo(w)
 	return err
+}
+
+// series gives, for runs of one label, the medians at each size (the
+// line) and every run (the points), for latency and for cost.
+func series(runs []*Result, withCPU bool) (latLine, latPts, costLine, costPts plotter.XYs) {
+	latAt, costAt := map[int][]float64{}, map[int][]float64{}
+	var sizes []int
+	for _, run := range runs {
+		if _, ok := costAt[run.Users]; !ok {
+			sizes = append(sizes, run.Users)
+		}
+		y := run.WakePerChg
+		if withCPU {
+			y = run.Resources.CPUMillisPerChange
+		}
+		costAt[run.Users] = append(costAt[run.Users], y)
+		costPts = append(costPts, plotter.XY{X: float64(run.Users), Y: y})
+		if run.Latency.Samples > 0 {
+			latAt[run.Users] = append(latAt[run.Users], run.Latency.P99)
+			latPts = append(latPts, plotter.XY{X: float64(run.Users), Y: run.Latency.P99})
+		}
+	}
+	slices.Sort(sizes)
+	for _, n := range sizes {
+		if ys := latAt[n]; len(ys) > 0 {
+			latLine = append(latLine, plotter.XY{X: float64(n), Y: median(ys)})
+		}
+		costLine = append(costLine, plotter.XY{X: float64(n), Y: median(costAt[n])})
+	}
+	return latLine, latPts, costLine, costPts
+}
+
+func median(ys []float64) float64 {
+	ys = slices.Clone(ys)
+	slices.Sort(ys)
+	if n := len(ys); n%2 == 0 {
+		return (ys[n/2-1] + ys[n/2]) / 2
+	}
+	return ys[len(ys)/2]
+}
+
+// smallestY is the least positive y among points, 0 when there is none.
+func smallestY(xys plotter.XYs) float64 {
+	lo := 0.0
+	for _, xy := range xys {
+		if xy.Y > 0 && (lo == 0 || xy.Y < lo) {
+			lo = xy.Y
+		}
+	}
+	return lo
 }
