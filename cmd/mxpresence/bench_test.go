@@ -81,8 +81,8 @@ func TestBenchReportsAFixedDelay(t *testing.T) {
 	if r.Lost != 0 || r.Delivered == 0 {
 		t.Errorf("lost %d, delivered %d; want 0 and all\n%s", r.Lost, r.Delivered, out)
 	}
-	if p50 := r.Latency.P50; p50 < 1000 || p50 > 1300 {
-		t.Errorf("p50 %.1f ms under a fixed delay of 1 s; want 1000 to 1300 ms\n%s", p50, out)
+	if p50 := r.Latency.P50; p50 < 1000 || p50 > 1500 {
+		t.Errorf("p50 %.1f ms under a fixed delay of 1 s; want 1000 to 1500 ms (the delay, and what a busy machine adds)\n%s", p50, out)
 	}
 }
 
