@@ -28,7 +28,7 @@ func definedFlags(t *testing.T, command string) map[string]bool {
 }
 
 var (
-	commandLine = regexp.MustCompile(`mxpresence(?:@\S+)? (test|serve)\b`)
+	commandLine = regexp.MustCompile(`mxpresence(?:@\S+)? (test|serve|bench)\b`)
 	flagUse     = regexp.MustCompile(`(?:^|\s)--([a-z][a-z-]*)`)
 )
 
@@ -58,10 +58,11 @@ func shownCommands(text string) [][2]string {
 }
 
 func TestShownCommandsUseRealFlags(t *testing.T) {
-	flags := map[string]map[string]bool{"test": definedFlags(t, "test"), "serve": definedFlags(t, "serve")}
+	flags := map[string]map[string]bool{"test": definedFlags(t, "test"), "serve": definedFlags(t, "serve"), "bench": definedFlags(t, "bench")}
 	shown := 0
 	for _, path := range []string{"../../README.md", "../../CONTRIBUTING.md", "../../ci/github-actions.yml",
-		"../../docs/suite.md", "../../docs/homeservers.md", "../../docs/mock-server.md", "../../docs/self-test.md"} {
+		"../../docs/suite.md", "../../docs/homeservers.md", "../../docs/mock-server.md", "../../docs/self-test.md",
+		"../../docs/performance.md"} {
 		data, err := os.ReadFile(path)
 		if err != nil {
 			t.Fatal(err)
@@ -92,6 +93,18 @@ func TestEveryTestFlagIsDocumented(t *testing.T) {
 		}
 		if !strings.Contains(string(doc), "| `--"+flag) && !strings.Contains(string(doc), ", `--"+flag) {
 			t.Errorf("docs/suite.md's table of flags has no row for --%s", flag)
+		}
+	}
+}
+
+func TestEveryBenchFlagIsDocumented(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/performance.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for flag := range definedFlags(t, "bench") {
+		if !strings.Contains(string(doc), "`--"+flag) {
+			t.Errorf("docs/performance.md's table of bench flags has no row for --%s", flag)
 		}
 	}
 }

@@ -19,6 +19,7 @@ type command struct {
 
 func commands() []command {
 	return []command{
+		{"bench", "measure what presence costs a homeserver: delivery latency, losses, wake-ups, CPU", runBench},
 		{"examples", "check every example in Swagger 2.0 and OpenAPI 3.1 documents against its schema", runExamples},
 		{"serve", "run the reference mock homeserver", runServe},
 		{"test", "run the conformance suite against a homeserver", runTest},
