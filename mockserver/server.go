@@ -9,6 +9,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/mxpresence/mxpresence/mockserver/federation"
 )
 
 // Options configure a Server. The zero value is a server named localhost,
@@ -40,6 +42,9 @@ type Options struct {
 	// /_synapse/admin/v1/register, keyed with this secret. Empty turns it
 	// off.
 	RegistrationSharedSecret string
+	// Federation switches the Server-Server API on (FederationHandler) and
+	// the sending of presence to other servers; nil leaves it off.
+	Federation *FederationOptions
 }
 
 // Validate reports options New would accept but that make a broken server:
@@ -93,6 +98,9 @@ type Server struct {
 	filters      sync.Map        // filterKey -> *storedFilter
 	lastFilterID atomic.Uint64
 	lot          parkingLot // long-polls waiting on hijacked connections
+
+	fed         *federation.Federation // nil: federation off
+	remoteCount atomic.Int64           // remote users kept
 }
 
 // New returns a server with no accounts. It does not fail: options that
@@ -130,6 +138,7 @@ func New(opts Options) *Server {
 	s.mounts = s.mountAll(versions)
 	s.versionsBody = versionsBody(versions)
 	s.deviated = s.deviate(opts.Deviations)
+	s.fed = s.newFederation(opts)
 	return s
 }
 

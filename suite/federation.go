@@ -64,7 +64,7 @@ func federationRequirements(r registrar) {
 
 	fedRequire(r, Requirement{
 		ID: "PRES-FED-03", Level: Must, Watches: true,
-		Text: "No transaction the target sends carries more than 100 EDUs or more than 50 PDUs.",
+		Text:  "No transaction the target sends carries more than 100 EDUs or more than 50 PDUs.",
 		Basis: fedSpecFile + ` "Transactions": "Transactions are limited in size; they can have at most 50 PDUs and 100 EDUs."`,
 	}, func(s *Spec) {
 		at := s.fedTraffic("fed-03")
@@ -129,7 +129,7 @@ func federationRequirements(r registrar) {
 
 	fedRequire(r, Requirement{
 		ID: "PRES-FED-06", Level: Should, Watches: true,
-		Text: "The target never sends the remote server the presence of a local user who shares no room with any of its users.",
+		Text:  "The target never sends the remote server the presence of a local user who shares no room with any of its users.",
 		Basis: fedSpecFile + ` "Presence": "Servers should only send presence updates for users that the receiving server would be interested in. Such as the receiving server sharing a room with a given user."`,
 	}, func(s *Spec) {
 		// The stranger shares a room with another local user, so the
@@ -178,7 +178,7 @@ func federationRequirements(r registrar) {
 
 	fedRequire(r, Requirement{
 		ID: "PRES-FED-08", Level: Should, Watches: true,
-		Text: "After the remote server's only user in the room leaves it, the local user's presence changes no longer reach that server.",
+		Text:  "After the remote server's only user in the room leaves it, the local user's presence changes no longer reach that server.",
 		Basis: fedSpecFile + ` "Presence": "Servers should only send presence updates for users that the receiving server would be interested in. Such as the receiving server sharing a room with a given user."`,
 	}, func(s *Spec) {
 		local := s.fedUser()

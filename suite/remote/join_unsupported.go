@@ -12,7 +12,9 @@ import "context"
 const CanJoin = false
 
 // Join cannot join without the pdu package; see CanJoin.
-func (s *Server) Join(context.Context, string, string) (string, string, error) { return "", "", ErrNoJoin }
+func (s *Server) Join(context.Context, string, string) (string, string, error) {
+	return "", "", ErrNoJoin
+}
 
 // Leave cannot leave without the pdu package; see CanJoin.
 func (s *Server) Leave(context.Context, string, string) error { return ErrNoJoin }
