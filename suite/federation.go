@@ -113,7 +113,7 @@ func federationRequirements(r registrar) {
 			var out []string
 			if t.AuthErr != "" {
 				out = append(out, "the X-Matrix header does not verify: "+t.AuthErr)
-				s.fedFinding(report.Signature{Pointer: "header Authorization", Rule: "X-Matrix verifies", Found: "not verified"})
+				s.fedFinding(report.Signature{Status: http.StatusUnauthorized, Pointer: "header Authorization", Rule: "X-Matrix verifies", Found: "not verified"})
 			}
 			if t.XMatrix.Destination != name {
 				found := "other server"
@@ -186,8 +186,9 @@ func federationRequirements(r registrar) {
 		msg := uniqueMsg("fed-08 before")
 		at := s.fedChange(local, "unavailable", msg, true)
 		s.awaitPush(at, local.UserID, "unavailable", msg)
-		err := s.remoteServer().srv.Leave(s.fedCtx(), room, remoteUser)
-		s.Expect(err).NotTo(gomega.HaveOccurred(), "%s leaving %s over federation (make_leave, send_leave)", remoteUser, room)
+		if err := s.remoteServer().srv.Leave(s.fedCtx(), room, remoteUser); err != nil {
+			s.fail(fmt.Sprintf("%s could not leave %s over federation (make_leave, send_leave): %v", remoteUser, room, err))
+		}
 		after := s.fedChange(local, "online", uniqueMsg("fed-08 after"), false)
 		s.holdNoPush(after, fmt.Sprintf("no presence of %s after %s left their only shared room", local.UserID, remoteUser),
 			func(p remote.PushItem) bool { return p.UserID == local.UserID })
@@ -251,9 +252,10 @@ func federationRequirements(r registrar) {
 
 	fedRequire(r, Requirement{
 		ID: "PRES-FED-11", Level: Must, Watches: true,
-		Text: "A transaction without an X-Matrix signature, or with one that does not verify, is refused with 401 M_UNAUTHORIZED, and its presence reaches no local user.",
+		Text: "A transaction without an X-Matrix signature, or with one that does not verify, is refused with 401, and its presence reaches no local user.",
 		Basis: fedSpecFile + ` "Request Authentication": "Every HTTP request made by a homeserver is authenticated using public key digital signatures"; ` +
-			`transactions.yaml: security signedRequest; a request whose destination does not match "must deny the request with an HTTP status code 401 Unauthorized".`,
+			`transactions.yaml: security signedRequest; a request whose destination does not match "must deny the request with an HTTP status code 401 Unauthorized". ` +
+			`The server-server API names no errcode for it, so none is required (the answer is logged).`,
 	}, func(s *Spec) {
 		local := s.fedUser()
 		_, remoteUser := s.fedRoom(local)
@@ -265,7 +267,6 @@ func federationRequirements(r registrar) {
 			sent[msg] = signing
 			resp := s.sendEDUs(signing, remote.PresenceEDU(pushItem(remoteUser, "unavailable", msg)))
 			s.Expect(resp.Status).To(gomega.Equal(http.StatusUnauthorized), "the target's answer to a transaction %s: %s", signing, resp.Body)
-			s.Expect(resp.ErrCode).To(gomega.Equal("M_UNAUTHORIZED"), "the errcode of the answer to a transaction %s: %s", signing, resp.Body)
 		}
 		applied := func(e client.SyncPresence) (remote.Signing, bool) {
 			if e.Sender != remoteUser || e.Content.StatusMsg == nil {
@@ -411,12 +412,17 @@ func (s *Spec) schemaProblems(t *remote.Transaction) []string {
 const fedReceived = "PUT /_matrix/federation/v1/send/{txnId} (received)"
 
 func fedSignature(pointer, rule, found string) report.Signature {
-	return report.Signature{Operation: fedReceived, Pointer: anyIndex(pointer), Rule: rule, Found: found}
+	return report.Signature{Pointer: pointer, Rule: rule, Found: found}
 }
 
 // fedFinding leaves a finding about a transaction the target sent.
 func (s *Spec) fedFinding(sig report.Signature) {
+	// The status is the remote server's answer to the transaction: 200,
+	// or 401 when its signature did not verify.
 	sig.Operation = fedReceived
+	if sig.Status == 0 {
+		sig.Status = http.StatusOK
+	}
 	sig.Pointer = anyIndex(sig.Pointer)
 	s.run.findings.add(s.req.ID, sig)
 }

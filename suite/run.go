@@ -7,6 +7,7 @@
 package suite
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -51,6 +52,9 @@ type Config struct {
 	// the suite plays a remote homeserver and checks presence between
 	// servers (the PRES-FED requirements). Empty: they are not applicable.
 	Federation string
+	// FederationOff says why the federation requirements are not
+	// applicable when Federation is empty; empty gives the usual reason.
+	FederationOff string
 }
 
 // Shard is a slice of the requirements for one process of a parallel run.
@@ -131,7 +135,7 @@ func Run(cfg Config, t ginkgo.GinkgoTestingT) (*report.Result, error) {
 		order[req.ID] = i
 		if req.Federation && r.fed == nil {
 			notApplicable = append(notApplicable, report.Entry{ID: req.ID, Level: string(req.Level), Endpoint: string(req.Endpoint), Text: req.Text,
-				Outcome: report.NotApplicable, Reason: "needs --federation URL (the target's federation API), for the suite to play a remote server"})
+				Outcome: report.NotApplicable, Reason: cmp.Or(cfg.FederationOff, "needs --federation URL (the target's federation API), for the suite to play a remote server")})
 			return
 		}
 		if !req.AppliesTo(cfg.API.Name) {

@@ -49,6 +49,12 @@ func (t *targetTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 		reqBody, _ = io.ReadAll(r.Body)
 		r.Body.Close()
 		out.Body = io.NopCloser(bytes.NewReader(reqBody))
+		// mautrix v0.33.0 sends federation bodies with no Content-Type;
+		// the spec's bodies are JSON, and Dendrite refuses a PUT without
+		// the header (400 "Bad Request").
+		if len(reqBody) > 0 && out.Header.Get("Content-Type") == "" {
+			out.Header.Set("Content-Type", "application/json")
+		}
 	}
 	start := time.Now()
 	resp, err := t.next.RoundTrip(out)

@@ -103,17 +103,30 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	}
 	go s.srv.ServeTLS(ln, "", "")
 
-	keys, err := s.out.ServerKeys(ctx, "target")
-	if err != nil {
+	if s.targetName, err = s.learnTargetName(ctx); err != nil {
 		s.Close()
-		return nil, fmt.Errorf("remote server: fetch the target's keys from %s/_matrix/key/v2/server: %w", opts.Target, err)
+		return nil, fmt.Errorf("remote server: the target's keys at %s/_matrix/key/v2/server: %w", opts.Target, err)
+	}
+	return s, nil
+}
+
+// learnTargetName reads the target's server name from its key response,
+// once its self-signature verifies; the same keys verify the target's
+// requests later (fetched again by mautrix's ServerAuth, by that name).
+func (s *Server) learnTargetName(ctx context.Context) (string, error) {
+	var keys federation.ServerKeyResponse
+	// The transport sends any server name to the target's URL; the name
+	// is what the response tells.
+	if err := s.out.MakeRequest(ctx, "target.invalid", false, http.MethodGet, federation.KeyURLPath{"v2", "server"}, nil, &keys); err != nil {
+		return "", err
 	}
 	if keys.ServerName == "" {
-		s.Close()
-		return nil, errors.New("remote server: the target's key response names no server_name")
+		return "", errors.New("the key response names no server_name")
 	}
-	s.targetName = keys.ServerName
-	return s, nil
+	if err := keys.VerifySelfSignature(); err != nil {
+		return "", fmt.Errorf("the key response of %s does not verify: %w", keys.ServerName, err)
+	}
+	return keys.ServerName, nil
 }
 
 // Name is the remote server's name, 127.0.0.1:PORT.
@@ -125,12 +138,9 @@ func (s *Server) TargetName() string { return s.targetName }
 // UserID makes a user ID of the remote server.
 func (s *Server) UserID(localpart string) string { return "@" + localpart + ":" + s.name }
 
-// Close stops serving.
-func (s *Server) Close() error {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-	defer cancel()
-	return s.srv.Shutdown(ctx)
-}
+// Close stops serving at once: the run is over, and a target's sender
+// holding a connection open must not keep it waiting.
+func (s *Server) Close() error { return s.srv.Close() }
 
 // selfSigned makes the certificate of this run: the target is told not to
 // verify federation TLS, as test setups are, so no authority signs it.
