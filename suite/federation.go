@@ -189,6 +189,25 @@ func federationRequirements(r registrar) {
 		if err := s.remoteServer().srv.Leave(s.fedCtx(), room, remoteUser); err != nil {
 			s.fail(fmt.Sprintf("%s could not leave %s over federation (make_leave, send_leave): %v", remoteUser, room, err))
 		}
+		// The change comes once the target shows the leave to its own
+		// client, so that what it sends after is not a leave still on its
+		// way through the target. A target that serves no joined_members
+		// (404, as the mock) cannot show it; the change comes at once.
+		await(s, fmt.Sprintf("%s to be gone from the joined members of %s", remoteUser, room),
+			func() *client.Exchange { _, ex, _ := local.JoinedMembers(s.ctx, room); return ex },
+			func(ex *client.Exchange) bool {
+				var body struct {
+					Joined map[string]any `json:"joined"`
+				}
+				if ex.Status() == http.StatusNotFound {
+					return true
+				}
+				if ex.Status() != http.StatusOK || ex.DecodeJSON(&body) != nil {
+					return false
+				}
+				_, still := body.Joined[remoteUser]
+				return !still
+			})
 		after := s.fedChange(local, "online", uniqueMsg("fed-08 after"), false)
 		s.holdNoPush(after, fmt.Sprintf("no presence of %s after %s left their only shared room", local.UserID, remoteUser),
 			func(p remote.PushItem) bool { return p.UserID == local.UserID })

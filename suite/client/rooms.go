@@ -50,3 +50,20 @@ func (s *Session) CreatePublicRoom(ctx context.Context) (string, *Exchange, erro
 	}
 	return room.RoomID, ex, nil
 }
+
+// JoinedMembers lists the users joined to a room, as the session's user
+// sees them (GET /rooms/{roomId}/joined_members).
+func (s *Session) JoinedMembers(ctx context.Context, roomID string) ([]string, *Exchange, error) {
+	ex := s.Do(ctx, Request{Method: http.MethodGet, Path: "/rooms/" + url.PathEscape(roomID) + "/joined_members"})
+	var body struct {
+		Joined map[string]any `json:"joined"`
+	}
+	if ex.Status() != http.StatusOK || ex.DecodeJSON(&body) != nil {
+		return nil, ex, fmt.Errorf("joined members of %s: status %d", roomID, ex.Status())
+	}
+	members := make([]string, 0, len(body.Joined))
+	for id := range body.Joined {
+		members = append(members, id)
+	}
+	return members, ex, nil
+}
