@@ -41,7 +41,7 @@ func federationRequirements(r registrar) {
 	// Outbound: what the target sends the remote server.
 	fedRequire(r, Requirement{
 		ID: "PRES-FED-01", Level: Must,
-		Text: "When a local user who shares a room with a user of a remote server changes presence, an m.presence EDU reaches that server within --settle, with the user's user_id, presence and status_msg.",
+		Text: "When a local user who shares a room with a user of a remote server changes presence, the target MUST send that server an m.presence EDU within --settle, with the user's user_id, presence and status_msg.",
 		Basis: fedSpecFile + ` "Presence": "The server API for presence is based entirely on exchange of the following EDUs"; ` +
 			`m.presence.yaml: "An EDU representing presence updates for users of the sending homeserver", each push item "user_id", "presence", "status_msg".`,
 	}, func(s *Spec) {
@@ -54,7 +54,7 @@ func federationRequirements(r registrar) {
 
 	fedRequire(r, Requirement{
 		ID: "PRES-FED-02", Level: Must, Watches: true,
-		Text: "Every transaction the target sends matches the spec's transaction schema, and every m.presence EDU in it matches the m.presence schema (each push item with user_id, presence and last_active_ago).",
+		Text: "Every transaction the target sends MUST match the spec's transaction schema, and every m.presence EDU in it the m.presence schema (each push item with user_id, presence and last_active_ago).",
 		Basis: `transaction.yaml: required: ['origin', 'origin_server_ts', 'pdus']; edu.yaml: required: ['edu_type', 'content']; ` +
 			`m.presence.yaml: push items required: ['user_id', 'presence', 'last_active_ago'], presence enum ['offline', 'unavailable', 'online'].`,
 	}, func(s *Spec) {
@@ -64,7 +64,7 @@ func federationRequirements(r registrar) {
 
 	fedRequire(r, Requirement{
 		ID: "PRES-FED-03", Level: Must, Watches: true,
-		Text:  "No transaction the target sends carries more than 100 EDUs or more than 50 PDUs.",
+		Text:  "A transaction the target sends MUST NOT carry more than 100 EDUs or more than 50 PDUs.",
 		Basis: fedSpecFile + ` "Transactions": "Transactions are limited in size; they can have at most 50 PDUs and 100 EDUs."`,
 	}, func(s *Spec) {
 		at := s.fedTraffic("fed-03")
@@ -84,7 +84,7 @@ func federationRequirements(r registrar) {
 
 	fedRequire(r, Requirement{
 		ID: "PRES-FED-04", Level: Should, Watches: true,
-		Text: "No m.presence EDU the target sends has an empty push list.",
+		Text: "An m.presence EDU the target sends SHOULD NOT have an empty push list.",
 		Basis: `m.presence.yaml: push is "A list of presence updates that the receiving server is likely to be interested in"; ` +
 			`an empty list updates nothing. The schema requires push but sets no minimum, so this is SHOULD.`,
 	}, func(s *Spec) {
@@ -103,7 +103,7 @@ func federationRequirements(r registrar) {
 
 	fedRequire(r, Requirement{
 		ID: "PRES-FED-05", Level: Must, Watches: true,
-		Text: "Every transaction the target sends carries an X-Matrix Authorization header that verifies against the keys the target publishes, naming the remote server as its destination.",
+		Text: "Every transaction the target sends MUST carry an X-Matrix Authorization header that verifies against the keys the target publishes and names the remote server as its destination.",
 		Basis: fedSpecFile + ` "Request Authentication": "Every HTTP request made by a homeserver is authenticated using public key digital signatures"; ` +
 			`destination: "recipients should accept requests without this parameter, but MUST always send it."`,
 	}, func(s *Spec) {
@@ -129,7 +129,7 @@ func federationRequirements(r registrar) {
 
 	fedRequire(r, Requirement{
 		ID: "PRES-FED-06", Level: Should, Watches: true,
-		Text:  "The target never sends the remote server the presence of a local user who shares no room with any of its users.",
+		Text:  "The target SHOULD NOT send the remote server the presence of a local user who shares no room with any of its users.",
 		Basis: fedSpecFile + ` "Presence": "Servers should only send presence updates for users that the receiving server would be interested in. Such as the receiving server sharing a room with a given user."`,
 	}, func(s *Spec) {
 		// The stranger shares a room with another local user, so the
@@ -151,7 +151,7 @@ func federationRequirements(r registrar) {
 
 	fedRequire(r, Requirement{
 		ID: "PRES-FED-07", Level: Should, Watches: true,
-		Text: fmt.Sprintf("The target does not flood the remote server: once a change has arrived, over a settle window with no change it sends at most %d more push items about that user.", floodBound),
+		Text: fmt.Sprintf("The target SHOULD NOT flood the remote server: once a change has arrived, over a settle window with no change it sends at most %d more push items about that user.", floodBound),
 		Basis: fedSpecFile + ` "Presence": "Servers should only send presence updates for users that the receiving server would be interested in"; ` +
 			`the spec gives no rate, so the bound (` + fmt.Sprint(floodBound) + ` items per settle window after the change: a refresh and one more) is the suite's, at SHOULD. ` +
 			`Transactions per minute in the window are reported beside the verdict.`,
@@ -178,7 +178,7 @@ func federationRequirements(r registrar) {
 
 	fedRequire(r, Requirement{
 		ID: "PRES-FED-08", Level: Should, Watches: true,
-		Text:  "After the remote server's only user in the room leaves it, the local user's presence changes no longer reach that server.",
+		Text:  "After the remote server's only user in the room has left it, the local user's presence changes SHOULD NOT reach that server.",
 		Basis: fedSpecFile + ` "Presence": "Servers should only send presence updates for users that the receiving server would be interested in. Such as the receiving server sharing a room with a given user."`,
 	}, func(s *Spec) {
 		local := s.fedUser()
@@ -216,7 +216,7 @@ func federationRequirements(r registrar) {
 	// Inbound: what the target makes of what the remote server sends.
 	fedRequire(r, Requirement{
 		ID: "PRES-FED-09", Level: Must,
-		Text: "A presence EDU from the remote server about one of its own users reaches the /sync of a local user who shares a room with that user within --settle, with the presence and status_msg sent.",
+		Text: "A presence EDU from the remote server about one of its own users MUST reach the /sync of a local user who shares a room with that user within --settle, with the presence and status_msg sent.",
 		Basis: fedSpecFile + ` "Presence": "The server API for presence is based entirely on exchange of the following EDUs"; client-server API, m.presence: ` +
 			`a client receives the presence of the users it shares a room with.`,
 	}, func(s *Spec) {
@@ -231,7 +231,7 @@ func federationRequirements(r registrar) {
 
 	fedRequire(r, Requirement{
 		ID: "PRES-FED-10", Level: Must, Watches: true,
-		Text: "A push item in which the remote server speaks for a user of another server (here a user of the target's own) is ignored: neither that user's status nor a room-mate's /sync shows it, while the rest of the EDU is applied.",
+		Text: "A push item in which the remote server speaks for a user of another server (here one of the target's own) MUST be ignored: neither that user's status nor a room-mate's /sync shows it, while the rest of the EDU is applied.",
 		Basis: `m.presence.yaml: "An EDU representing presence updates for users of the sending homeserver"; ` + fedSpecFile +
 			` "Request Authentication": requests are authenticated as coming from their origin server, which speaks for its own users only.`,
 	}, func(s *Spec) {
@@ -271,7 +271,7 @@ func federationRequirements(r registrar) {
 
 	fedRequire(r, Requirement{
 		ID: "PRES-FED-11", Level: Must, Watches: true,
-		Text: "A transaction without an X-Matrix signature, or with one that does not verify, is refused with 401, and its presence reaches no local user.",
+		Text: "A transaction without an X-Matrix signature, or with one that does not verify, MUST be refused with 401, and its presence MUST NOT reach any local user.",
 		Basis: fedSpecFile + ` "Request Authentication": "Every HTTP request made by a homeserver is authenticated using public key digital signatures"; ` +
 			`transactions.yaml: security signedRequest; a request whose destination does not match "must deny the request with an HTTP status code 401 Unauthorized". ` +
 			`The server-server API names no errcode for it, so none is required (the answer is logged).`,
@@ -310,7 +310,7 @@ func federationRequirements(r registrar) {
 
 	fedRequire(r, Requirement{
 		ID: "PRES-FED-12", Level: Should,
-		Text: "A malformed m.presence EDU (push not a list) does not stop the rest of the transaction being applied: a well-formed EDU after it reaches a local room-mate's /sync.",
+		Text: "A malformed m.presence EDU (push not a list, a push item with a number for presence) SHOULD NOT stop the rest of the transaction being applied: a well-formed EDU after it reaches a local room-mate's /sync.",
 		Basis: `transactions.yaml: the 200 response is "to use this response even in the event of one or more PDUs failing to be processed"; ` +
 			`the spec says nothing of EDUs that fail, so applying the others is SHOULD.`,
 	}, func(s *Spec) {
@@ -328,7 +328,7 @@ func federationRequirements(r registrar) {
 
 	fedRequire(r, Requirement{
 		ID: "PRES-FED-13", Level: Should, Watches: true,
-		Text: "The presence of a remote user who shares no room with a local user does not reach that local user's /sync.",
+		Text: "The presence of a remote user who shares no room with a local user SHOULD NOT reach that local user's /sync.",
 		Basis: fedSpecFile + ` "Presence": presence is for "users that the receiving server would be interested in. Such as the receiving server sharing a room with a given user"; ` +
 			`client-server API: a client receives the presence of users it shares a room with.`,
 	}, func(s *Spec) {
