@@ -52,7 +52,9 @@ func TestKeySeedGivesTheSameKey(t *testing.T) {
 func TestVersionIsOpen(t *testing.T) {
 	f := newMock(t, newFakeHome("localhost"), Tweaks{})
 	rec := serve(f.Handler(), httptest.NewRequest(http.MethodGet, "/_matrix/federation/v1/version", nil))
-	var v struct{ Server struct{ Name, Version string } }
+	var v struct {
+		Server struct{ Name, Version string }
+	}
 	if rec.Code != http.StatusOK || json.Unmarshal(rec.Body.Bytes(), &v) != nil || v.Server.Name == "" || v.Server.Version == "" {
 		t.Fatalf("version: %d %s", rec.Code, rec.Body)
 	}
@@ -108,11 +110,11 @@ func TestSendSkipsWhatIsNotTheOrigins(t *testing.T) {
 			map[string]any{"edu_type": "m.presence", "content": map[string]any{"push": []any{
 				map[string]any{"user_id": "@alice:localhost", "presence": "offline", "last_active_ago": 1}, // forged: a local user
 				map[string]any{"user_id": "@eve:elsewhere.example", "presence": "online", "last_active_ago": 1},
-				map[string]any{"user_id": bob, "presence": "online"},                           // no last_active_ago
-				map[string]any{"user_id": bob, "presence": "away", "last_active_ago": 1},       // no such state
-				map[string]any{"user_id": bob, "presence": "online", "last_active_ago": -1},    // negative
-				map[string]any{"user_id": bob, "presence": "online", "last_active_ago": 1.5},   // not whole
-				map[string]any{"user_id": "bob", "presence": "online", "last_active_ago": 1},   // not a user ID
+				map[string]any{"user_id": bob, "presence": "online"},                         // no last_active_ago
+				map[string]any{"user_id": bob, "presence": "away", "last_active_ago": 1},     // no such state
+				map[string]any{"user_id": bob, "presence": "online", "last_active_ago": -1},  // negative
+				map[string]any{"user_id": bob, "presence": "online", "last_active_ago": "1"}, // not a number
+				map[string]any{"user_id": "bob", "presence": "online", "last_active_ago": 1}, // not a user ID
 				map[string]any{"user_id": bob, "presence": "online", "last_active_ago": 1, "status_msg": 3},
 				42,
 				good("online"),
