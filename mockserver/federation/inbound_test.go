@@ -2,6 +2,7 @@ package federation
 
 import (
 	"encoding/json"
+	"github.com/mxpresence/mxpresence/mockserver/federation/fedtest"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -73,10 +74,10 @@ func TestUnknownPathsAndMethods(t *testing.T) {
 func TestSendAppliesThePresenceOfTheOriginsUsers(t *testing.T) {
 	home := newFakeHome("localhost")
 	f := newMock(t, home, Tweaks{})
-	p := newPeer(t, "localhost", f.Handler())
-	bob := "@bob:" + p.name
-	carol := "@carol:" + p.name
-	rec := serve(f.Handler(), p.signed("localhost", http.MethodPut, sendPath("t1"), nil, presenceTxn(p.name,
+	p := fedtest.NewPeer(t, f.Handler())
+	bob := "@bob:" + p.Name
+	carol := "@carol:" + p.Name
+	rec := serve(f.Handler(), p.Signed("localhost", http.MethodPut, sendPath("t1"), nil, presenceTxn(p.Name,
 		map[string]any{"user_id": bob, "presence": "online", "last_active_ago": 1200, "status_msg": "here", "currently_active": true},
 		map[string]any{"user_id": carol, "presence": "unavailable", "last_active_ago": 5},
 	)))
@@ -96,13 +97,13 @@ func TestSendAppliesThePresenceOfTheOriginsUsers(t *testing.T) {
 func TestSendSkipsWhatIsNotTheOrigins(t *testing.T) {
 	home := newFakeHome("localhost")
 	f := newMock(t, home, Tweaks{})
-	p := newPeer(t, "localhost", f.Handler())
-	bob := "@bob:" + p.name
+	p := fedtest.NewPeer(t, f.Handler())
+	bob := "@bob:" + p.Name
 	good := func(presence string) map[string]any {
 		return map[string]any{"user_id": bob, "presence": presence, "last_active_ago": 1}
 	}
 	body := map[string]any{
-		"origin": p.name, "origin_server_ts": 1, "pdus": []any{},
+		"origin": p.Name, "origin_server_ts": 1, "pdus": []any{},
 		"edus": []any{
 			"not an object",
 			map[string]any{"edu_type": "m.presence", "content": map[string]any{"push": "not a list"}},
@@ -122,7 +123,7 @@ func TestSendSkipsWhatIsNotTheOrigins(t *testing.T) {
 			map[string]any{"edu_type": "m.presence", "content": map[string]any{"push": []any{good("unavailable")}}},
 		},
 	}
-	rec := serve(f.Handler(), p.signed("localhost", http.MethodPut, sendPath("t2"), nil, body))
+	rec := serve(f.Handler(), p.Signed("localhost", http.MethodPut, sendPath("t2"), nil, body))
 	if rec.Code != http.StatusOK {
 		t.Fatalf("send: %d %s", rec.Code, rec.Body)
 	}
@@ -135,17 +136,17 @@ func TestSendSkipsWhatIsNotTheOrigins(t *testing.T) {
 func TestSendAppliesATransactionOnce(t *testing.T) {
 	home := newFakeHome("localhost")
 	f := newMock(t, home, Tweaks{})
-	p := newPeer(t, "localhost", f.Handler())
-	txn := presenceTxn(p.name, map[string]any{"user_id": "@bob:" + p.name, "presence": "online", "last_active_ago": 1})
+	p := fedtest.NewPeer(t, f.Handler())
+	txn := presenceTxn(p.Name, map[string]any{"user_id": "@bob:" + p.Name, "presence": "online", "last_active_ago": 1})
 	for range 3 {
-		if rec := serve(f.Handler(), p.signed("localhost", http.MethodPut, sendPath("same"), nil, txn)); rec.Code != http.StatusOK {
+		if rec := serve(f.Handler(), p.Signed("localhost", http.MethodPut, sendPath("same"), nil, txn)); rec.Code != http.StatusOK {
 			t.Fatalf("send: %d %s", rec.Code, rec.Body)
 		}
 	}
 	if got := home.appliedCopy(); len(got) != 1 {
 		t.Fatalf("a transaction sent three times was applied %d times", len(got))
 	}
-	serve(f.Handler(), p.signed("localhost", http.MethodPut, sendPath("other"), nil, txn))
+	serve(f.Handler(), p.Signed("localhost", http.MethodPut, sendPath("other"), nil, txn))
 	if got := home.appliedCopy(); len(got) != 2 {
 		t.Fatalf("a new transaction ID was not applied: %d", len(got))
 	}
@@ -155,45 +156,45 @@ func TestSendAppliesATransactionOnce(t *testing.T) {
 func TestSendRefusals(t *testing.T) {
 	home := newFakeHome("localhost")
 	f := newMock(t, home, Tweaks{})
-	p := newPeer(t, "localhost", f.Handler())
-	other := newPeer(t, "localhost", f.Handler())
-	item := map[string]any{"user_id": "@bob:" + p.name, "presence": "online", "last_active_ago": 1}
-	good := presenceTxn(p.name, item)
+	p := fedtest.NewPeer(t, f.Handler())
+	other := fedtest.NewPeer(t, f.Handler())
+	item := map[string]any{"user_id": "@bob:" + p.Name, "presence": "online", "last_active_ago": 1}
+	good := presenceTxn(p.Name, item)
 	goodBody, _ := json.Marshal(good)
-	tooMany := presenceTxn(p.name)
+	tooMany := presenceTxn(p.Name)
 	var edus []any
 	for range 101 {
 		edus = append(edus, map[string]any{"edu_type": "m.presence", "content": map[string]any{"push": []any{item}}})
 	}
 	tooMany["edus"] = edus
-	tooManyPDUs := presenceTxn(p.name, item)
+	tooManyPDUs := presenceTxn(p.Name, item)
 	tooManyPDUs["pdus"] = slices.Repeat([]any{map[string]any{}}, 51)
-	noPDUs := presenceTxn(p.name, item)
+	noPDUs := presenceTxn(p.Name, item)
 	delete(noPDUs, "pdus")
-	noTS := presenceTxn(p.name, item)
+	noTS := presenceTxn(p.Name, item)
 	delete(noTS, "origin_server_ts")
-	badTS := presenceTxn(p.name, item)
+	badTS := presenceTxn(p.Name, item)
 	badTS["origin_server_ts"] = "yesterday"
-	noOrigin := presenceTxn(p.name, item)
+	noOrigin := presenceTxn(p.Name, item)
 	delete(noOrigin, "origin")
 
 	unsigned := httptest.NewRequest(http.MethodPut, "/_matrix/federation/v1/send/u", strings.NewReader(string(goodBody)))
-	badSig := p.signed("localhost", http.MethodPut, sendPath("b"), nil, good)
+	badSig := p.Signed("localhost", http.MethodPut, sendPath("b"), nil, good)
 	badSig.Header.Set("Authorization", strings.Replace(badSig.Header.Get("Authorization"), `sig="`, `sig="AAAA`, 1))
 	// A signature over another body, replayed with this one.
-	replay := p.signed("localhost", http.MethodPut, sendPath("r"), nil, presenceTxn(p.name))
+	replay := p.Signed("localhost", http.MethodPut, sendPath("r"), nil, presenceTxn(p.Name))
 	replay.Body = httptestBody(goodBody)
 	replay.ContentLength = int64(len(goodBody))
-	wrongDest := p.signed("elsewhere.example", http.MethodPut, sendPath("d"), nil, good)
-	noDest := p.signed("localhost", http.MethodPut, sendPath("n"), nil, good)
+	wrongDest := p.Signed("elsewhere.example", http.MethodPut, sendPath("d"), nil, good)
+	noDest := p.Signed("localhost", http.MethodPut, sendPath("n"), nil, good)
 	noDest.Header.Set("Authorization", strings.Replace(noDest.Header.Get("Authorization"), `destination="localhost",`, ``, 1))
-	otherKey := p.signed("localhost", http.MethodPut, sendPath("k"), nil, good)
-	otherKey.Header.Set("Authorization", strings.Replace(otherKey.Header.Get("Authorization"), string(p.key.ID), "ed25519:nope", 1))
-	claimed := other.signed("localhost", http.MethodPut, sendPath("c"), nil, good) // signed by other, body says p
+	otherKey := p.Signed("localhost", http.MethodPut, sendPath("k"), nil, good)
+	otherKey.Header.Set("Authorization", strings.Replace(otherKey.Header.Get("Authorization"), string(p.Key.ID), "ed25519:nope", 1))
+	claimed := other.Signed("localhost", http.MethodPut, sendPath("c"), nil, good) // signed by other, body says p
 	basic := httptest.NewRequest(http.MethodPut, "/_matrix/federation/v1/send/x", strings.NewReader(string(goodBody)))
 	basic.Header.Set("Authorization", "Bearer abc")
-	unknownOrigin := p.signed("localhost", http.MethodPut, sendPath("o"), nil, good)
-	unknownOrigin.Header.Set("Authorization", strings.Replace(unknownOrigin.Header.Get("Authorization"), p.name, "127.0.0.1:1", 1))
+	unknownOrigin := p.Signed("localhost", http.MethodPut, sendPath("o"), nil, good)
+	unknownOrigin.Header.Set("Authorization", strings.Replace(unknownOrigin.Header.Get("Authorization"), p.Name, "127.0.0.1:1", 1))
 
 	for _, c := range []struct {
 		name    string
@@ -209,13 +210,13 @@ func TestSendRefusals(t *testing.T) {
 		{"a key the origin does not have", otherKey, 401, "M_UNAUTHORIZED"},
 		{"an origin whose keys cannot be fetched", unknownOrigin, 401, "M_UNAUTHORIZED"},
 		{"origin is not the signer", claimed, 400, "M_BAD_JSON"},
-		{"101 EDUs", p.signed("localhost", http.MethodPut, sendPath("e"), nil, tooMany), 400, "M_BAD_JSON"},
-		{"51 PDUs", p.signed("localhost", http.MethodPut, sendPath("p"), nil, tooManyPDUs), 400, "M_BAD_JSON"},
-		{"no pdus", p.signed("localhost", http.MethodPut, sendPath("np"), nil, noPDUs), 400, "M_BAD_JSON"},
-		{"no origin_server_ts", p.signed("localhost", http.MethodPut, sendPath("nt"), nil, noTS), 400, "M_BAD_JSON"},
-		{"origin_server_ts not a number", p.signed("localhost", http.MethodPut, sendPath("bt"), nil, badTS), 400, "M_BAD_JSON"},
-		{"no origin", p.signed("localhost", http.MethodPut, sendPath("no"), nil, noOrigin), 400, "M_BAD_JSON"},
-		{"an array", p.signed("localhost", http.MethodPut, sendPath("a"), nil, []any{good}), 400, "M_BAD_JSON"},
+		{"101 EDUs", p.Signed("localhost", http.MethodPut, sendPath("e"), nil, tooMany), 400, "M_BAD_JSON"},
+		{"51 PDUs", p.Signed("localhost", http.MethodPut, sendPath("p"), nil, tooManyPDUs), 400, "M_BAD_JSON"},
+		{"no pdus", p.Signed("localhost", http.MethodPut, sendPath("np"), nil, noPDUs), 400, "M_BAD_JSON"},
+		{"no origin_server_ts", p.Signed("localhost", http.MethodPut, sendPath("nt"), nil, noTS), 400, "M_BAD_JSON"},
+		{"origin_server_ts not a number", p.Signed("localhost", http.MethodPut, sendPath("bt"), nil, badTS), 400, "M_BAD_JSON"},
+		{"no origin", p.Signed("localhost", http.MethodPut, sendPath("no"), nil, noOrigin), 400, "M_BAD_JSON"},
+		{"an array", p.Signed("localhost", http.MethodPut, sendPath("a"), nil, []any{good}), 400, "M_BAD_JSON"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			wantError(t, serve(f.Handler(), c.r), c.status, c.errcode)
@@ -243,17 +244,17 @@ func TestKeysAreFetchedOnceAndCached(t *testing.T) {
 	home := newFakeHome("localhost")
 	f := newMock(t, home, Tweaks{})
 	var fetches int
-	p := newPeer(t, "localhost", f.Handler())
-	inner := p.srv.Config.Handler
-	p.srv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	p := fedtest.NewPeer(t, f.Handler())
+	inner := p.Srv.Config.Handler
+	p.Srv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasPrefix(r.URL.Path, "/_matrix/key/") {
 			fetches++
 		}
 		inner.ServeHTTP(w, r)
 	})
 	for i := range 5 {
-		txn := presenceTxn(p.name, map[string]any{"user_id": "@bob:" + p.name, "presence": "online", "last_active_ago": i})
-		if rec := serve(f.Handler(), p.signed("localhost", http.MethodPut, sendPath(string(rune('a'+i))), nil, txn)); rec.Code != 200 {
+		txn := presenceTxn(p.Name, map[string]any{"user_id": "@bob:" + p.Name, "presence": "online", "last_active_ago": i})
+		if rec := serve(f.Handler(), p.Signed("localhost", http.MethodPut, sendPath(string(rune('a'+i))), nil, txn)); rec.Code != 200 {
 			t.Fatalf("send %d: %d %s", i, rec.Code, rec.Body)
 		}
 	}

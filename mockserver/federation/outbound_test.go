@@ -3,6 +3,7 @@ package federation
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/mxpresence/mxpresence/mockserver/federation/fedtest"
 	"slices"
 	"testing"
 	"time"
@@ -18,7 +19,7 @@ type pushItem struct {
 
 // items decodes every m.presence push item of the transactions, checking
 // the EDUs' form as it goes.
-func items(t *testing.T, txns []receivedTxn) []pushItem {
+func items(t *testing.T, txns []fedtest.Txn) []pushItem {
 	t.Helper()
 	var out []pushItem
 	for _, txn := range txns {
@@ -48,11 +49,11 @@ func strp(s string) *string { return &s }
 func TestOutboundGoesSignedToTheServersInTheRoomsOnly(t *testing.T) {
 	home := newFakeHome("localhost")
 	f := newMock(t, home, Tweaks{})
-	p1 := newPeer(t, "localhost", f.Handler())
-	p2 := newPeer(t, "localhost", f.Handler())
+	p1 := fedtest.NewPeer(t, f.Handler())
+	p2 := fedtest.NewPeer(t, f.Handler())
 	alice, bob, carol := "@alice:localhost", "@bob:localhost", "@carol:localhost"
-	home.addRoom("!a:localhost", alice, true, "@r1:"+p1.name)
-	home.addRoom("!b:localhost", bob, true, "@r2:"+p2.name)
+	home.addRoom("!a:localhost", alice, true, "@r1:"+p1.Name)
+	home.addRoom("!b:localhost", bob, true, "@r2:"+p2.Name)
 	home.addRoom("!c:localhost", carol, true)
 	home.setPresence(Presence{UserID: alice, Presence: "online", StatusMsg: strp("lunch"), LastActiveAgo: 3, CurrentlyActive: new(bool)})
 	home.setPresence(Presence{UserID: bob, Presence: "unavailable", LastActiveAgo: 9})
@@ -60,25 +61,25 @@ func TestOutboundGoesSignedToTheServersInTheRoomsOnly(t *testing.T) {
 	f.LocalChanged(alice)
 	f.LocalChanged(bob)
 	f.LocalChanged(carol)
-	got1 := p1.waitFor(1, 5*time.Second)
-	got2 := p2.waitFor(1, 5*time.Second)
+	got1 := p1.WaitFor(1, 5*time.Second)
+	got2 := p2.WaitFor(1, 5*time.Second)
 	time.Sleep(100 * time.Millisecond) // anything more would have come by now
-	got1, got2 = p1.received(), p2.received()
+	got1, got2 = p1.Received(), p2.Received()
 	if len(got1) != 1 || len(got2) != 1 {
 		t.Fatalf("transactions: %d to the first peer, %d to the second; want one each", len(got1), len(got2))
 	}
 	for i, c := range []struct {
-		p    *peer
-		txn  receivedTxn
+		p    *fedtest.Peer
+		txn  fedtest.Txn
 		user string
 	}{{p1, got1[0], alice}, {p2, got2[0], bob}} {
 		if c.txn.AuthErr != "" {
 			t.Fatalf("peer %d: the X-Matrix header does not verify: %s", i+1, c.txn.AuthErr)
 		}
-		if c.txn.Origin != "localhost" || c.txn.Destination != c.p.name || c.txn.Body.Origin != "localhost" {
+		if c.txn.Origin != "localhost" || c.txn.Destination != c.p.Name || c.txn.Body.Origin != "localhost" {
 			t.Fatalf("peer %d: origin %q destination %q body origin %q", i+1, c.txn.Origin, c.txn.Destination, c.txn.Body.Origin)
 		}
-		its := items(t, []receivedTxn{c.txn})
+		its := items(t, []fedtest.Txn{c.txn})
 		if len(its) != 1 || its[0].UserID != c.user {
 			t.Fatalf("peer %d got %+v, want %s alone", i+1, its, c.user)
 		}
@@ -104,12 +105,12 @@ func TestOutboundBatches(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := newPeer(t, "localhost", f.Handler())
+	p := fedtest.NewPeer(t, f.Handler())
 	var users []string
 	for i := range 5 {
 		users = append(users, fmt.Sprintf("@u%d:localhost", i))
 	}
-	home.addRoom("!r:localhost", users[0], true, append(users[1:], "@remote:"+p.name)...)
+	home.addRoom("!r:localhost", users[0], true, append(users[1:], "@remote:"+p.Name)...)
 	for _, u := range users {
 		home.setPresence(Presence{UserID: u, Presence: "offline", LastActiveAgo: 1})
 		f.LocalChanged(u)
@@ -118,9 +119,9 @@ func TestOutboundBatches(t *testing.T) {
 		home.setPresence(Presence{UserID: u, Presence: "online", LastActiveAgo: 2})
 		f.LocalChanged(u)
 	}
-	p.waitFor(1, 5*time.Second)
+	p.WaitFor(1, 5*time.Second)
 	time.Sleep(150 * time.Millisecond)
-	got := p.received()
+	got := p.Received()
 	if len(got) != 1 || len(got[0].Body.EDUs) != 1 {
 		t.Fatalf("%d transactions (first with %d EDUs), want one with one EDU", len(got), len(got[0].Body.EDUs))
 	}
@@ -148,19 +149,19 @@ func TestOutboundNeverMoreThan100EDUs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := newPeer(t, "localhost", f.Handler())
+	p := fedtest.NewPeer(t, f.Handler())
 	var users []string
 	for i := range 250 {
 		users = append(users, fmt.Sprintf("@u%03d:localhost", i))
 	}
-	home.addRoom("!r:localhost", users[0], true, append(users[1:], "@remote:"+p.name)...)
+	home.addRoom("!r:localhost", users[0], true, append(users[1:], "@remote:"+p.Name)...)
 	for _, u := range users {
 		home.setPresence(Presence{UserID: u, Presence: "online", LastActiveAgo: 1})
 		f.LocalChanged(u)
 	}
-	got := p.waitFor(3, 5*time.Second)
+	got := p.WaitFor(3, 5*time.Second)
 	time.Sleep(100 * time.Millisecond)
-	got = p.received()
+	got = p.Received()
 	var sizes []int
 	for _, txn := range got {
 		sizes = append(sizes, len(txn.Body.EDUs))
@@ -190,19 +191,19 @@ func TestOutboundNeverMoreThan100EDUs(t *testing.T) {
 func TestOutboundStopsAfterTheLastRemoteLeaves(t *testing.T) {
 	home := newFakeHome("localhost")
 	f := newMock(t, home, Tweaks{})
-	p := newPeer(t, "localhost", f.Handler())
-	alice, remote := "@alice:localhost", "@r:"+p.name
+	p := fedtest.NewPeer(t, f.Handler())
+	alice, remote := "@alice:localhost", "@r:"+p.Name
 	home.addRoom("!r:localhost", alice, true, remote)
 	home.setPresence(Presence{UserID: alice, Presence: "online", LastActiveAgo: 1})
 	f.LocalChanged(alice)
-	if got := p.waitFor(1, 5*time.Second); len(got) != 1 {
+	if got := p.WaitFor(1, 5*time.Second); len(got) != 1 {
 		t.Fatal("nothing sent while in the room")
 	}
 	home.Leave("!r:localhost", remote)
 	home.setPresence(Presence{UserID: alice, Presence: "offline", LastActiveAgo: 1})
 	f.LocalChanged(alice)
 	time.Sleep(200 * time.Millisecond)
-	if got := p.received(); len(got) != 1 {
+	if got := p.Received(); len(got) != 1 {
 		t.Fatalf("%d transactions; the one after the leave should not have gone", len(got))
 	}
 }

@@ -3,6 +3,7 @@
 package federation
 
 import (
+	"github.com/mxpresence/mxpresence/mockserver/federation/fedtest"
 	"net/http"
 	"testing"
 
@@ -15,8 +16,8 @@ func TestJoinsSayWhyTheyAreMissing(t *testing.T) {
 	home := newFakeHome("localhost")
 	home.addRoom("!room:localhost", "@alice:localhost", true)
 	f := newMock(t, home, Tweaks{})
-	p := newPeer(t, "localhost", f.Handler())
-	rec := serve(f.Handler(), p.signed("localhost", http.MethodGet, mfed.URLPath{"v1", "make_join", "!room:localhost", "@bob:" + p.name}, map[string][]string{"ver": {"10"}}, nil))
+	p := fedtest.NewPeer(t, f.Handler())
+	rec := serve(f.Handler(), p.Signed("localhost", http.MethodGet, mfed.URLPath{"v1", "make_join", "!room:localhost", "@bob:" + p.Name}, map[string][]string{"ver": {"10"}}, nil))
 	wantError(t, rec, http.StatusNotFound, "M_UNRECOGNIZED")
 	if got := home.members("!room:localhost"); len(got) != 1 {
 		t.Fatalf("members %v", got)

@@ -6,6 +6,7 @@ import (
 	stdjson "encoding/json"
 	"encoding/json/jsontext"
 	"encoding/json/v2"
+	"github.com/mxpresence/mxpresence/mockserver/federation/fedtest"
 	"net/http"
 	"slices"
 	"testing"
@@ -27,9 +28,9 @@ func sendMemberPath(kind string, eid id.EventID) mfed.URLPath {
 var withV10 = map[string][]string{"ver": {"9", "10", "11"}}
 
 // template asks for a make_join or make_leave template and decodes it.
-func (p *peer) template(t *testing.T, f *Federation, kind, user string) *pdu.PDU {
+func template(t *testing.T, f *Federation, p *fedtest.Peer, kind, user string) *pdu.PDU {
 	t.Helper()
-	rec := serve(f.Handler(), p.signed("localhost", http.MethodGet, makePath(kind, user), withV10, nil))
+	rec := serve(f.Handler(), p.Signed("localhost", http.MethodGet, makePath(kind, user), withV10, nil))
 	var resp struct {
 		RoomVersion string   `json:"room_version"`
 		Event       *pdu.PDU `json:"event"`
@@ -41,9 +42,9 @@ func (p *peer) template(t *testing.T, f *Federation, kind, user string) *pdu.PDU
 }
 
 // signEvent signs a template as the peer and returns it with its ID.
-func (p *peer) signEvent(t *testing.T, ev *pdu.PDU) (jsontext.Value, id.EventID) {
+func signEvent(t *testing.T, p *fedtest.Peer, ev *pdu.PDU) (jsontext.Value, id.EventID) {
 	t.Helper()
-	if err := ev.Sign(roomVersion, p.name, p.key.ID, p.key.Priv); err != nil {
+	if err := ev.Sign(roomVersion, p.Name, p.Key.ID, p.Key.Priv); err != nil {
 		t.Fatal(err)
 	}
 	eid, err := ev.GetEventID(roomVersion)
@@ -65,16 +66,16 @@ func TestJoinAndLeave(t *testing.T) {
 	home := newFakeHome("localhost")
 	home.addRoom(testRoom, "@alice:localhost", true, "@carol:localhost")
 	f := newMock(t, home, Tweaks{})
-	p := newPeer(t, "localhost", f.Handler())
-	bob := "@bob:" + p.name
+	p := fedtest.NewPeer(t, f.Handler())
+	bob := "@bob:" + p.Name
 
-	ev := p.template(t, f, "join", bob)
+	ev := template(t, f, p, "join", bob)
 	if ev.Type != "m.room.member" || ev.StateKey == nil || *ev.StateKey != bob || string(ev.Sender) != bob ||
 		string(ev.RoomID) != testRoom || len(ev.PrevEvents) != 1 || len(ev.AuthEvents) != 3 || memberContent(ev) != "join" {
 		t.Fatalf("template: %+v", ev)
 	}
-	raw, eid := p.signEvent(t, ev)
-	rec := serve(f.Handler(), p.signed("localhost", http.MethodPut, sendMemberPath("join", eid), nil, stdjson.RawMessage(raw)))
+	raw, eid := signEvent(t, p, ev)
+	rec := serve(f.Handler(), p.Signed("localhost", http.MethodPut, sendMemberPath("join", eid), nil, stdjson.RawMessage(raw)))
 	var resp struct {
 		Origin    string           `json:"origin"`
 		State     []jsontext.Value `json:"state"`
@@ -88,7 +89,7 @@ func TestJoinAndLeave(t *testing.T) {
 	if !slices.Contains(home.members(testRoom), bob) {
 		t.Fatalf("bob is not a member after send_join: %v", home.members(testRoom))
 	}
-	if resp.Origin != "localhost" || len(resp.AuthChain) != 4 || !slices.Equal(resp.Servers, []string{p.name, "localhost"}) && !slices.Equal(resp.Servers, []string{"localhost", p.name}) {
+	if resp.Origin != "localhost" || len(resp.AuthChain) != 4 || !slices.Equal(resp.Servers, []string{p.Name, "localhost"}) && !slices.Equal(resp.Servers, []string{"localhost", p.Name}) {
 		t.Fatalf("send_join answer: %s", rec.Body)
 	}
 	myKey := func(server string, keyID id.KeyID, _ timeT) (id.SigningKey, timeT, error) {
@@ -112,12 +113,12 @@ func TestJoinAndLeave(t *testing.T) {
 		t.Fatalf("state: %v, want create, power levels, join rules and three members", types)
 	}
 
-	lev := p.template(t, f, "leave", bob)
+	lev := template(t, f, p, "leave", bob)
 	if memberContent(lev) != "leave" || lev.PrevEvents[0] != eid {
 		t.Fatalf("leave template: %+v (prev should be the join %s)", lev, eid)
 	}
-	raw, lid := p.signEvent(t, lev)
-	rec = serve(f.Handler(), p.signed("localhost", http.MethodPut, sendMemberPath("leave", lid), nil, stdjson.RawMessage(raw)))
+	raw, lid := signEvent(t, p, lev)
+	rec = serve(f.Handler(), p.Signed("localhost", http.MethodPut, sendMemberPath("leave", lid), nil, stdjson.RawMessage(raw)))
 	if rec.Code != http.StatusOK || rec.Body.String() != "{}" {
 		t.Fatalf("send_leave: %d %s", rec.Code, rec.Body)
 	}
@@ -132,9 +133,9 @@ func TestJoinRefusals(t *testing.T) {
 	home.addRoom(testRoom, "@alice:localhost", true)
 	home.addRoom("!private:localhost", "@alice:localhost", false)
 	f := newMock(t, home, Tweaks{})
-	p := newPeer(t, "localhost", f.Handler())
-	other := newPeer(t, "localhost", f.Handler())
-	bob := "@bob:" + p.name
+	p := fedtest.NewPeer(t, f.Handler())
+	other := fedtest.NewPeer(t, f.Handler())
+	bob := "@bob:" + p.Name
 	before := home.members(testRoom)
 	unchanged := func(t *testing.T) {
 		t.Helper()
@@ -146,7 +147,7 @@ func TestJoinRefusals(t *testing.T) {
 		}
 	}
 	get := func(path mfed.URLPath, q map[string][]string) *http.Request {
-		return p.signed("localhost", http.MethodGet, path, q, nil)
+		return p.Signed("localhost", http.MethodGet, path, q, nil)
 	}
 	// make_join refusals
 	for _, c := range []struct {
@@ -170,21 +171,21 @@ func TestJoinRefusals(t *testing.T) {
 		})
 	}
 	// send_join refusals, each from a good template spoiled one way.
-	good := func() *pdu.PDU { return p.template(t, f, "join", bob) }
+	good := func() *pdu.PDU { return template(t, f, p, "join", bob) }
 	for _, c := range []struct {
 		name    string
 		spoil   func(ev *pdu.PDU) // before signing
-		after   func(raw jsontext.Value, eid id.EventID) (jsontext.Value, id.EventID, *peer)
+		after   func(raw jsontext.Value, eid id.EventID) (jsontext.Value, id.EventID, *fedtest.Peer)
 		status  int
 		errcode string
 	}{
-		{"wrong event ID in the path", nil, func(raw jsontext.Value, _ id.EventID) (jsontext.Value, id.EventID, *peer) {
+		{"wrong event ID in the path", nil, func(raw jsontext.Value, _ id.EventID) (jsontext.Value, id.EventID, *fedtest.Peer) {
 			return raw, "$notit", p
 		}, 400, "M_BAD_JSON"},
-		{"not signed by the origin", func(ev *pdu.PDU) {}, func(raw jsontext.Value, eid id.EventID) (jsontext.Value, id.EventID, *peer) {
+		{"not signed by the origin", func(ev *pdu.PDU) {}, func(raw jsontext.Value, eid id.EventID) (jsontext.Value, id.EventID, *fedtest.Peer) {
 			return raw, eid, other // the other server sends bob's join
 		}, 403, "M_FORBIDDEN"},
-		{"content changed after signing", nil, func(raw jsontext.Value, _ id.EventID) (jsontext.Value, id.EventID, *peer) {
+		{"content changed after signing", nil, func(raw jsontext.Value, _ id.EventID) (jsontext.Value, id.EventID, *fedtest.Peer) {
 			var ev pdu.PDU
 			json.Unmarshal(raw, &ev)
 			ev.Content = jsontext.Value(`{"membership":"join","displayname":"x"}`)
@@ -198,36 +199,36 @@ func TestJoinRefusals(t *testing.T) {
 		{"no prev events", func(ev *pdu.PDU) { ev.PrevEvents = []id.EventID{} }, nil, 400, "M_BAD_JSON"},
 		{"unknown auth event", func(ev *pdu.PDU) { ev.AuthEvents = append(ev.AuthEvents, "$nope") }, nil, 400, "M_BAD_JSON"},
 		{"not a member event", func(ev *pdu.PDU) { ev.Type = "m.room.message" }, nil, 400, "M_BAD_JSON"},
-		{"state key not the sender", func(ev *pdu.PDU) { sk := "@carol:" + p.name; ev.StateKey = &sk }, nil, 400, "M_BAD_JSON"},
+		{"state key not the sender", func(ev *pdu.PDU) { sk := "@carol:" + p.Name; ev.StateKey = &sk }, nil, 400, "M_BAD_JSON"},
 	} {
 		t.Run("send_join "+c.name, func(t *testing.T) {
 			ev := good()
 			if c.spoil != nil {
 				c.spoil(ev)
 			}
-			raw, eid := p.signEvent(t, ev)
+			raw, eid := signEvent(t, p, ev)
 			by := p
 			if c.after != nil {
 				raw, eid, by = c.after(raw, eid)
 			}
-			wantError(t, serve(f.Handler(), by.signed("localhost", http.MethodPut, sendMemberPath("join", eid), nil, stdjson.RawMessage(raw))), c.status, c.errcode)
+			wantError(t, serve(f.Handler(), by.Signed("localhost", http.MethodPut, sendMemberPath("join", eid), nil, stdjson.RawMessage(raw))), c.status, c.errcode)
 			unchanged(t)
 		})
 	}
 	t.Run("send_join not JSON of an event", func(t *testing.T) {
-		wantError(t, serve(f.Handler(), p.signed("localhost", http.MethodPut, sendMemberPath("join", "$x"), nil, []int{1})), 400, "M_BAD_JSON")
+		wantError(t, serve(f.Handler(), p.Signed("localhost", http.MethodPut, sendMemberPath("join", "$x"), nil, []int{1})), 400, "M_BAD_JSON")
 		unchanged(t)
 	})
 	t.Run("send_leave while out", func(t *testing.T) {
 		ev := good()
 		ev.Content = jsontext.Value(`{"membership":"leave"}`)
-		raw, eid := p.signEvent(t, ev)
-		wantError(t, serve(f.Handler(), p.signed("localhost", http.MethodPut, sendMemberPath("leave", eid), nil, stdjson.RawMessage(raw))), 403, "M_FORBIDDEN")
+		raw, eid := signEvent(t, p, ev)
+		wantError(t, serve(f.Handler(), p.Signed("localhost", http.MethodPut, sendMemberPath("leave", eid), nil, stdjson.RawMessage(raw))), 403, "M_FORBIDDEN")
 		unchanged(t)
 	})
 	t.Run("send_leave of a join", func(t *testing.T) {
-		raw, eid := p.signEvent(t, good())
-		wantError(t, serve(f.Handler(), p.signed("localhost", http.MethodPut, sendMemberPath("leave", eid), nil, stdjson.RawMessage(raw))), 400, "M_BAD_JSON")
+		raw, eid := signEvent(t, p, good())
+		wantError(t, serve(f.Handler(), p.Signed("localhost", http.MethodPut, sendMemberPath("leave", eid), nil, stdjson.RawMessage(raw))), 400, "M_BAD_JSON")
 		unchanged(t)
 	})
 }
