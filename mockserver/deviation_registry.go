@@ -57,13 +57,17 @@ func (k DeviationKind) String() string {
 func Faults() []Deviation { return sorted(allFaults()) }
 
 // allFaults gathers the faults of every kind.
-func allFaults() []Deviation { return append(faults(), laterFaults()...) }
+func allFaults() []Deviation {
+	return slices.Concat(faults(), laterFaults(), federationFaults())
+}
 
 // Variations lists every legitimate variation, by name.
 func Variations() []Deviation { return sorted(allVariations()) }
 
 // allVariations gathers the variations of every kind.
-func allVariations() []Deviation { return append(variations(), orderVariations()...) }
+func allVariations() []Deviation {
+	return slices.Concat(variations(), orderVariations(), federationVariations())
+}
 
 // LookupDeviation finds a fault or variation by name.
 func LookupDeviation(name string) (Deviation, bool) {

@@ -138,6 +138,9 @@ func New(home Home, cfg Config) (*Federation, error) {
 		txns:     map[string]bool{},
 		started:  time.Now(),
 	}
+	if f.tw.BatchDelay > 0 {
+		f.delay = f.tw.BatchDelay
+	}
 	if f.delay <= 0 {
 		f.delay = DefaultBatchDelay
 	}

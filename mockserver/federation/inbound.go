@@ -6,6 +6,7 @@ import (
 	"io"
 	"math"
 	"net/http"
+	"strconv"
 	"time"
 
 	"maunium.net/go/mautrix/id"
@@ -14,7 +15,7 @@ import (
 // transaction is the body of PUT /send, as far as the mock reads it.
 type transaction struct {
 	Origin         *string           `json:"origin"`
-	OriginServerTS *json.Number      `json:"origin_server_ts"`
+	OriginServerTS json.RawMessage   `json:"origin_server_ts"`
 	PDUs           []json.RawMessage `json:"pdus"`
 	EDUs           []json.RawMessage `json:"edus"`
 }
@@ -88,7 +89,7 @@ func (f *Federation) checkTransaction(body []byte, signer string) (txn transacti
 	case len(txn.EDUs) > maxTxnEDUs:
 		return txn, "", "the transaction carries more than 100 EDUs"
 	}
-	if _, err := txn.OriginServerTS.Int64(); err != nil {
+	if _, err := strconv.ParseInt(string(txn.OriginServerTS), 10, 64); err != nil {
 		return txn, "", "origin_server_ts is not an integer"
 	}
 	return txn, *txn.Origin, ""
@@ -144,15 +145,13 @@ func (f *Federation) applyEDUs(origin string, edus []json.RawMessage) {
 // and currently_active are optional, and null counts as left out.
 func parsePushItem(raw json.RawMessage) (Presence, bool) {
 	var item struct {
-		UserID          *string      `json:"user_id"`
-		Presence        *string      `json:"presence"`
-		LastActiveAgo   *json.Number `json:"last_active_ago"`
-		StatusMsg       *string      `json:"status_msg"`
-		CurrentlyActive *bool        `json:"currently_active"`
+		UserID          *string         `json:"user_id"`
+		Presence        *string         `json:"presence"`
+		LastActiveAgo   json.RawMessage `json:"last_active_ago"`
+		StatusMsg       *string         `json:"status_msg"`
+		CurrentlyActive *bool           `json:"currently_active"`
 	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	if dec.Decode(&item) != nil || item.UserID == nil || item.Presence == nil || item.LastActiveAgo == nil {
+	if json.Unmarshal(raw, &item) != nil || item.UserID == nil || item.Presence == nil || item.LastActiveAgo == nil {
 		return Presence{}, false
 	}
 	if _, _, err := id.UserID(*item.UserID).ParseAndValidateRelaxed(); err != nil || (*item.UserID)[0] != '@' {
@@ -163,7 +162,9 @@ func parsePushItem(raw json.RawMessage) (Presence, bool) {
 	default:
 		return Presence{}, false
 	}
-	ago, err := item.LastActiveAgo.Int64()
+	// An integer literal, not a string or a fraction: strconv reads
+	// exactly that.
+	ago, err := strconv.ParseInt(string(item.LastActiveAgo), 10, 64)
 	if err != nil || ago < 0 || ago > math.MaxInt64/2 {
 		return Presence{}, false
 	}

@@ -26,6 +26,8 @@ type Tweaks struct {
 	// RepeatAfter after a change, for RepeatFor (default 10 s) after the
 	// last change: a storm.
 	Repeat, RepeatAfter, RepeatFor time.Duration
+	// BatchDelay, when set, replaces Config.BatchDelay.
+	BatchDelay time.Duration
 	// Hold delays every outbound transaction by this much.
 	Hold time.Duration
 	// SignWithOtherKey signs outbound requests with a key that has the
