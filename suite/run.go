@@ -7,6 +7,7 @@
 package suite
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -47,6 +48,13 @@ type Config struct {
 	Shard Shard
 	// NoColor and Verbose tune ginkgo's progress output.
 	NoColor, Verbose bool
+	// Federation is the base URL of the target's federation API; when set,
+	// the suite plays a remote homeserver and checks presence between
+	// servers (the PRES-FED requirements). Empty: they are not applicable.
+	Federation string
+	// FederationOff says why the federation requirements are not
+	// applicable when Federation is empty; empty gives the usual reason.
+	FederationOff string
 }
 
 // Shard is a slice of the requirements for one process of a parallel run.
@@ -76,6 +84,8 @@ type runner struct {
 	// ahead holds the requirements whose bodies run ahead of their specs;
 	// filled before the specs run, read only after.
 	ahead map[string]*aheadRun
+	// fed is the remote server the suite plays; nil without --federation.
+	fed *federation
 }
 
 // runsAhead reports whether a requirement's body runs ahead of its spec.
@@ -103,6 +113,14 @@ func Run(cfg Config, t ginkgo.GinkgoTestingT) (*report.Result, error) {
 		return nil, err
 	}
 	r := &runner{cfg: cfg, users: cfg.Users, http: newHTTPClient(), ahead: map[string]*aheadRun{}}
+	if cfg.Federation != "" {
+		fed, err := startFederation(cfg)
+		if err != nil {
+			return nil, err
+		}
+		defer fed.close()
+		r.fed = fed
+	}
 	byText := map[string]Requirement{}
 	order := map[string]int{} // ginkgo shuffles specs; reports follow the catalogue
 	index := 0
@@ -115,6 +133,11 @@ func Run(cfg Config, t ginkgo.GinkgoTestingT) (*report.Result, error) {
 			return
 		}
 		order[req.ID] = i
+		if req.Federation && r.fed == nil {
+			notApplicable = append(notApplicable, report.Entry{ID: req.ID, Level: string(req.Level), Endpoint: string(req.Endpoint), Text: req.Text,
+				Outcome: report.NotApplicable, Reason: cmp.Or(cfg.FederationOff, "needs --federation URL (the target's federation API), for the suite to play a remote server")})
+			return
+		}
 		if !req.AppliesTo(cfg.API.Name) {
 			notApplicable = append(notApplicable, report.Entry{ID: req.ID, Level: string(req.Level), Endpoint: string(req.Endpoint), Text: req.Text,
 				Outcome: report.NotApplicable, Reason: fmt.Sprintf("holds for %s, not %s", req.VersionsText(), cfg.API.Name)})
@@ -163,6 +186,9 @@ func Run(cfg Config, t ginkgo.GinkgoTestingT) (*report.Result, error) {
 	// server that shuts down after the run waiting for them.
 	r.http.CloseIdleConnections()
 	result.Duration = time.Since(result.Started)
+	if r.fed != nil {
+		result.Federation = r.fed.figures(cfg.Settle)
+	}
 	result.Findings = r.findings.list()
 	result.Entries = append(result.Entries, notApplicable...)
 	slices.SortFunc(result.Entries, func(a, b report.Entry) int { return order[a.ID] - order[b.ID] })
@@ -317,4 +343,5 @@ func define(r registrar) {
 	filterRequirements(r)
 	eventsRequirements(r)
 	generalRequirements(r)
+	federationRequirements(r)
 }

@@ -46,6 +46,7 @@ type testFlags struct {
 	shard                                string
 	mockFaults, mockVariations           stringList
 	sharedSecret                         string
+	federation                           string
 }
 
 func runTest(args []string, stdout, stderr io.Writer) int {
@@ -66,13 +67,14 @@ func runTest(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&f.skipFile, "skip-file", "", `known failures: one "REQUIREMENT-ID reason" per line`)
 	fs.Var(&f.focus, "focus", "run only requirements whose ID or text matches this regular expression (repeatable)")
 	fs.Var(&f.skip, "skip", "skip requirements whose ID or text matches this regular expression (repeatable)")
-	fs.StringVar(&f.labelFilter, "label-filter", "", "ginkgo label filter over MUST, SHOULD, status, list, sync, events, general, GET, PUT, POST, slow; e.g. 'MUST && !slow'")
+	fs.StringVar(&f.labelFilter, "label-filter", "", "ginkgo label filter over MUST, SHOULD, status, list, sync, events, general, federation, GET, PUT, POST, slow; e.g. 'MUST && !slow'")
 	fs.BoolVar(&f.list, "list", false, "print the catalogue of requirements and exit")
 	fs.StringVar(&f.listFormat, "format", "text", "catalogue format for --list: text or markdown")
 	fs.BoolVar(&f.noColor, "no-color", false, "no colour in the progress output")
 	fs.BoolVar(&f.verbose, "v", false, "print every requirement and every exchange as it runs")
 	fs.Var(&f.mockFaults, "mock-fault", "check the bundled mock server with this fault switched on, to watch the suite catch it (repeatable; see serve --list-faults)")
 	fs.Var(&f.mockVariations, "mock-variation", "check the bundled mock server with this legitimate variation switched on (repeatable)")
+	fs.StringVar(&f.federation, "federation", "", "the target's federation API base URL (on a test Dendrite, the client API's listener): the suite plays a remote homeserver and checks presence between servers (PRES-FED); off skips them. Default: on for the bundled mock, off with --target")
 	fs.IntVar(&f.procs, "procs", 1, "run the requirements in this many processes at once")
 	fs.StringVar(&f.shard, "shard", "", "run only shard I of N (I/N, 0-based); what --procs gives each process")
 	fs.Usage = func() {
@@ -183,13 +185,16 @@ func (f *testFlags) config(stderr io.Writer) (suite.Config, func(), error) {
 	if len(deviations) > 0 && cfg.Target != "" {
 		return cfg, cleanup, fmt.Errorf("--mock-fault and --mock-variation apply to the bundled mock server, not to --target")
 	}
+	if err := f.federationConfig(&cfg); err != nil {
+		return cfg, cleanup, err
+	}
 	if cfg.Target == "" {
-		url, stop, err := startMock(mockserver.Options{Deviations: deviations})
+		url, fedURL, stop, err := startBundledMock(deviations, cfg.FederationOff == "")
 		if err != nil {
 			return cfg, cleanup, err
 		}
-		fmt.Fprintf(stderr, "mxpresence test: no --target; checking the bundled mock server at %s%s\n", url, describeDeviations(deviations))
-		cfg.Target, cleanup = url, stop
+		fmt.Fprintf(stderr, "mxpresence test: no --target; checking the bundled mock server at %s%s%s\n", url, describeDeviations(deviations), describeFederation(fedURL))
+		cfg.Target, cfg.Federation, cleanup = url, fedURL, stop
 	}
 	apiName := f.apiName
 	if apiName == "" {

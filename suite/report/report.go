@@ -60,6 +60,9 @@ type Result struct {
 	Findings []Finding `json:"findings"`
 	// Error says why the run could not start; empty when it ran.
 	Error string `json:"error,omitempty"`
+	// Federation is what the target sent the suite's remote server, apart
+	// from the verdict; nil when the run played no remote server.
+	Federation *FederationFigures `json:"federation,omitempty"`
 }
 
 // Passed reports the verdict: the run started and no requirement failed.
