@@ -129,8 +129,8 @@ func federationFaults() []Deviation {
 				for _, m := range mates {
 					have[m.u] = true
 				}
-				s.users.Range(func(_, v any) bool {
-					if u := v.(*user); !have[u] && !s.isLocalUserID(u.id) {
+				s.remotes.Range(func(_, v any) bool {
+					if u := v.(*user); !have[u] {
 						mates = append(mates, mate{u: u})
 					}
 					return true

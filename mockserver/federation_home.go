@@ -1,7 +1,6 @@
 package mockserver
 
 import (
-	"crypto/rand"
 	"errors"
 	"net/http"
 	"slices"
@@ -76,9 +75,9 @@ func (s *Server) isLocalUserID(id string) bool {
 }
 
 // fedHome is the server as the federation sees it. Remote users are users
-// of the store like any other, with no password and no tokens, so that
-// rooms, visibility and /sync treat them as room-mates with no code of
-// their own.
+// like any other to rooms and /sync (so they are room-mates with no code of
+// their own), but kept apart from the accounts: no login, list, invite,
+// profile or GET status finds them, as none found them before federation.
 type fedHome struct{ s *Server }
 
 // maxRemoteUsers bounds the remote users a server keeps, so that peers
@@ -88,17 +87,16 @@ const maxRemoteUsers = 100000
 // remoteUser returns the remote user with that ID, made on first sight;
 // nil past maxRemoteUsers.
 func (s *Server) remoteUser(id string) *user {
-	if u := s.userByID(id); u != nil {
-		return u
+	if v, ok := s.remotes.Load(id); ok {
+		return v.(*user)
 	}
 	if s.remoteCount.Load() >= maxRemoteUsers {
 		return nil
 	}
 	u := &user{id: id}
-	rand.Read(u.passwordSalt[:]) // and the hash stays zero: no password matches it
 	u.presence = initialPresence
 	u.lastActive = s.clock()
-	if v, loaded := s.users.LoadOrStore(id, u); loaded {
+	if v, loaded := s.remotes.LoadOrStore(id, u); loaded {
 		return v.(*user)
 	}
 	s.remoteCount.Add(1)
@@ -147,10 +145,11 @@ func (h fedHome) Join(roomID, userID string) error {
 
 func (h fedHome) Leave(roomID, userID string) error {
 	rm := h.s.roomByID(roomID)
-	u := h.s.userByID(userID)
-	if rm == nil || u == nil {
+	v, ok := h.s.remotes.Load(userID)
+	if rm == nil || !ok {
 		return errNoRoom
 	}
+	u := v.(*user)
 	rm.mu.Lock()
 	delete(rm.members, u)
 	delete(rm.joinedAt, u)
@@ -211,14 +210,14 @@ func (h fedHome) Destinations(userID string) []string {
 }
 
 func (h fedHome) ApplyPresence(p federation.Presence) {
-	u := h.s.userByID(p.UserID)
+	var u *user
+	if h.s.isLocalUserID(p.UserID) {
+		u = h.s.userByID(p.UserID) // only ever by a fault: the reference drops items about other servers' users
+	} else {
+		u = h.s.remoteUser(p.UserID)
+	}
 	if u == nil {
-		if h.s.isLocalUserID(p.UserID) {
-			return // no such local user
-		}
-		if u = h.s.remoteUser(p.UserID); u == nil {
-			return
-		}
+		return
 	}
 	now := h.s.clock()
 	u.mu.Lock()

@@ -175,10 +175,17 @@ func TestFederationOff(t *testing.T) {
 	}
 }
 
-// TestRemoteUsersCannotLogIn: a remote user kept for its presence is no
-// account.
-func TestRemoteUsersCannotLogIn(t *testing.T) {
+// TestRemoteUsersAreNoAccounts: a remote user kept for its presence is no
+// account: no login, and GET status and presence lists do not find them,
+// though they are alice's room-mate.
+func TestRemoteUsersAreNoAccounts(t *testing.T) {
 	w := newFedWorld(t)
+	w.push("1", item(w.bob, "online"))
+	if _, ok := w.syncPresence(w.alice)[w.bob]; !ok {
+		t.Fatal("alice does not see bob in /sync")
+	}
+	expectError(t, w.as(w.alice.AccessToken, "GET", v3Prefix+"/presence/"+w.bob+"/status", ""), 404, "M_NOT_FOUND")
+	expectError(t, w.as(w.alice.AccessToken, "POST", listPath(w.alice.UserID), `{"invite":["`+w.bob+`"]}`), 404, "M_NOT_FOUND")
 	for _, pw := range []string{"x", "secret-bob"} {
 		r := w.request("POST", v3Prefix+"/login", `{"type":"m.login.password","identifier":{"type":"m.id.user","user":"`+w.bob+`"},"password":"`+pw+`"}`, nil)
 		if r.status != 403 {

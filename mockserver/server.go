@@ -100,7 +100,8 @@ type Server struct {
 	lot          parkingLot // long-polls waiting on hijacked connections
 
 	fed         *federation.Federation // nil: federation off
-	remoteCount atomic.Int64           // remote users kept
+	remotes     sync.Map               // user ID -> *user, the remote users federation brought
+	remoteCount atomic.Int64           // how many
 }
 
 // New returns a server with no accounts. It does not fail: options that

@@ -17,8 +17,17 @@ import (
 // replacing an older one still queued. Each destination has at most one
 // transaction in flight, as the spec asks, and a transaction carries at
 // most 100 EDUs; what does not fit waits for the next. A transaction that
-// fails is dropped (presence is ephemeral; the next change sends the state
-// anew) and counted.
+// fails is tried again a few times within a second, then dropped (presence
+// is ephemeral; the next change sends the state anew) and counted.
+
+// A transaction that fails is tried again after retryWait, then after four
+// times as long each time, up to maxRetryWait: a peer that is slow to fetch
+// our keys, or busy, gets a second chance within a second; a dead one costs
+// little.
+const (
+	retryWait    = 50 * time.Millisecond
+	maxRetryWait = 800 * time.Millisecond
+)
 
 // maxEDUs is the spec's limit of EDUs in one transaction.
 const maxEDUs = 100
@@ -155,6 +164,11 @@ func (f *Federation) drain(dest string, q *destQueue) {
 			edus = f.tw.EditEDUs(edus)
 		}
 		err := f.send(dest, txnID, edus)
+		for wait := retryWait; err != nil && wait <= maxRetryWait; wait *= 4 {
+			// The same ID again: the receiver applies a transaction once.
+			time.Sleep(wait)
+			err = f.send(dest, txnID, edus)
+		}
 		f.mu.Lock()
 		if err != nil {
 			f.stats.Failures++

@@ -129,16 +129,27 @@ func (captureTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	return nil, capturedError{r}
 }
 
-// Signed builds a request signed by the peer for the mock named dest:
-// method, path (under /_matrix/federation) and JSON body.
+// Signed builds a request signed by the peer for the server named dest:
+// method, path (under /_matrix/federation), query and JSON body. It fails
+// the test if the library cannot sign it.
 func (p *Peer) Signed(dest, method string, path mautrix.PrefixableURLPath, query map[string][]string, body any) *http.Request {
 	p.t.Helper()
+	r, err := p.Sign(dest, method, path, query, body)
+	if err != nil {
+		p.t.Fatalf("signing a request: %v", err)
+	}
+	return r
+}
+
+// Sign is Signed, returning the library's error (a body it cannot put in
+// canonical JSON, say) instead of failing the test.
+func (p *Peer) Sign(dest, method string, path mautrix.PrefixableURLPath, query map[string][]string, body any) (*http.Request, error) {
 	_, _, err := p.client.MakeFullRequest(context.Background(), mfed.RequestParams{
 		ServerName: dest, Method: method, Path: path, Query: query, Authenticate: true, RequestJSON: body,
 	})
 	var ce capturedError
 	if !asCaptured(err, &ce) {
-		p.t.Fatalf("signing a request: %v", err)
+		return nil, err
 	}
 	var raw []byte
 	if ce.req.Body != nil {
@@ -147,7 +158,7 @@ func (p *Peer) Signed(dest, method string, path mautrix.PrefixableURLPath, query
 	r := httptest.NewRequest(method, ce.req.URL.RequestURI(), bytes.NewReader(raw))
 	r.Header.Set("Authorization", ce.req.Header.Get("Authorization"))
 	r.Header.Set("Content-Type", "application/json")
-	return r
+	return r, nil
 }
 
 func asCaptured(err error, ce *capturedError) bool {
