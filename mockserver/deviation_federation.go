@@ -29,16 +29,16 @@ func federationFaults() []Deviation {
 	}
 	return []Deviation{
 		fed(Deviation{Name: "fed-edu-storm", Category: "federation: flood",
-			Description: "After a presence change, the user's presence is sent again every 25 ms for 10 s to every server in their rooms, though nothing changed.",
+			Description: "After a presence change, the user's presence is queued again every 25 ms for 10 s for every server in their rooms, though nothing changed, and the queue never merges repeats.",
 			CaughtBy:    []string{"PRES-FED-07"}},
 			func(_ *Server, tw *federation.Tweaks) {
-				tw.Repeat, tw.RepeatFor = 25*time.Millisecond, 10*time.Second
+				tw.Repeat, tw.RepeatFor, tw.NoMerge = 25*time.Millisecond, 10*time.Second, true
 			}),
 		fed(Deviation{Name: "fed-edu-storm-later", Category: "federation: flood",
-			Description: "A presence change is sent once, rightly; 300 ms later the sender starts sending it again every 25 ms, for 10 s.",
+			Description: "A presence change is sent once, rightly; 300 ms later the sender starts queueing it again every 25 ms, for 10 s, and never merges the repeats.",
 			CaughtBy:    []string{"PRES-FED-07"}},
 			func(_ *Server, tw *federation.Tweaks) {
-				tw.Repeat, tw.RepeatAfter, tw.RepeatFor = 25*time.Millisecond, 300*time.Millisecond, 10*time.Second
+				tw.Repeat, tw.RepeatAfter, tw.RepeatFor, tw.NoMerge = 25*time.Millisecond, 300*time.Millisecond, 10*time.Second, true
 			}),
 		fed(Deviation{Name: "fed-empty-push", Category: "federation: off the schema's intent",
 			Description: "Every transaction carries, besides its presence, an m.presence EDU whose push list is empty.",
