@@ -8,8 +8,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net"
-	"net/http"
 	"os"
 	"slices"
 	"strings"
@@ -322,22 +320,6 @@ func describeDeviations(ds []mockserver.Deviation) string {
 		names = append(names, d.Kind.String()+" "+d.Name)
 	}
 	return " with " + strings.Join(names, ", ")
-}
-
-// startMock serves the mock on a free loopback port.
-func startMock(opts mockserver.Options) (url string, stop func(), err error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", nil, fmt.Errorf("start the mock server: %w", err)
-	}
-	srv := &http.Server{Handler: mockserver.New(opts), ReadHeaderTimeout: 10 * time.Second}
-	go srv.Serve(ln)
-	stop = func() {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		defer cancel()
-		srv.Shutdown(ctx)
-	}
-	return "http://" + ln.Addr().String(), stop, nil
 }
 
 // readSkipFile reads known failures: "REQUIREMENT-ID reason" per line, #

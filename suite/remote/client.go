@@ -14,7 +14,6 @@ import (
 
 	"maunium.net/go/mautrix"
 	"maunium.net/go/mautrix/federation"
-	"maunium.net/go/mautrix/id"
 )
 
 // Every request to the target goes to the URL the suite was given: mautrix
@@ -186,7 +185,3 @@ func response(body []byte, resp *http.Response, err error) (Response, error) {
 func PresenceEDU(items ...any) map[string]any {
 	return map[string]any{"edu_type": "m.presence", "content": map[string]any{"push": items}}
 }
-
-// roomVersions are the room versions the remote server offers make_join:
-// those whose events mautrix's pdu package signs and identifies.
-var roomVersions = []id.RoomVersion{id.RoomV11, id.RoomV10, id.RoomV9, id.RoomV8, id.RoomV7, id.RoomV6, id.RoomV5, id.RoomV4, id.RoomV3}

@@ -83,3 +83,7 @@ func (s *Server) signTemplate(template []byte, version id.RoomVersion) ([]byte, 
 	}
 	return raw, evID, nil
 }
+
+// roomVersions are the room versions the remote server offers make_join:
+// those whose events mautrix's pdu package signs and identifies.
+var roomVersions = []id.RoomVersion{id.RoomV11, id.RoomV10, id.RoomV9, id.RoomV8, id.RoomV7, id.RoomV6, id.RoomV5, id.RoomV4, id.RoomV3}
