@@ -126,6 +126,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var fed *fedListener
 	if *fedAddr != "" {
 		if fed, err = listenFederation(*fedAddr, mock, opts.Logger); err != nil {
+			srv.Close()
 			fmt.Fprintf(stderr, "mxpresence serve: --federation-addr: %v\n", err)
 			return 1
 		}

@@ -48,9 +48,6 @@ func only(method string, h http.Handler) http.Handler {
 	})
 }
 
-// originKey is the context key of the authenticated origin.
-type originKey struct{}
-
 // authenticated checks the X-Matrix header with the library: the header's
 // form, the destination (this server, when given), the origin's keys
 // (fetched from the origin over federation and cached), and the signature

@@ -61,10 +61,10 @@ func TestOutboundGoesSignedToTheServersInTheRoomsOnly(t *testing.T) {
 	f.LocalChanged(alice)
 	f.LocalChanged(bob)
 	f.LocalChanged(carol)
-	got1 := p1.WaitFor(1, 5*time.Second)
-	got2 := p2.WaitFor(1, 5*time.Second)
+	p1.WaitFor(1, 5*time.Second)
+	p2.WaitFor(1, 5*time.Second)
 	time.Sleep(100 * time.Millisecond) // anything more would have come by now
-	got1, got2 = p1.Received(), p2.Received()
+	got1, got2 := p1.Received(), p2.Received()
 	if len(got1) != 1 || len(got2) != 1 {
 		t.Fatalf("transactions: %d to the first peer, %d to the second; want one each", len(got1), len(got2))
 	}
@@ -159,9 +159,9 @@ func TestOutboundNeverMoreThan100EDUs(t *testing.T) {
 		home.setPresence(Presence{UserID: u, Presence: "online", LastActiveAgo: 1})
 		f.LocalChanged(u)
 	}
-	got := p.WaitFor(3, 5*time.Second)
+	p.WaitFor(3, 5*time.Second)
 	time.Sleep(100 * time.Millisecond)
-	got = p.Received()
+	got := p.Received()
 	var sizes []int
 	for _, txn := range got {
 		sizes = append(sizes, len(txn.Body.EDUs))

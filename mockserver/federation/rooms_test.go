@@ -6,10 +6,13 @@ import (
 	stdjson "encoding/json"
 	"encoding/json/jsontext"
 	"encoding/json/v2"
+	"fmt"
 	"github.com/mxpresence/mxpresence/mockserver/federation/fedtest"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"testing"
+	"time"
 
 	mfed "maunium.net/go/mautrix/federation"
 	"maunium.net/go/mautrix/federation/pdu"
@@ -231,4 +234,17 @@ func TestJoinRefusals(t *testing.T) {
 		wantError(t, serve(f.Handler(), p.Signed("localhost", http.MethodPut, sendMemberPath("leave", eid), nil, stdjson.RawMessage(raw))), 400, "M_BAD_JSON")
 		unchanged(t)
 	})
+}
+
+type timeT = time.Time
+
+var farFuture = time.Now().Add(24 * time.Hour)
+
+// unsignedGet is a GET of a federation path with no Authorization header.
+func unsignedGet(path mfed.URLPath) *http.Request {
+	u := "/_matrix/federation"
+	for _, part := range path {
+		u += "/" + fmt.Sprint(part)
+	}
+	return httptest.NewRequest(http.MethodGet, u, nil)
 }

@@ -95,7 +95,7 @@ func (f *Federation) flush() {
 		}
 		for _, p := range ps {
 			i := slices.IndexFunc(q.items, func(old Presence) bool { return old.UserID == p.UserID })
-			if i >= 0 {
+			if i >= 0 && !f.tw.NoMerge {
 				q.items = slices.Delete(q.items, i, i+1)
 			}
 			q.items = append(q.items, p)

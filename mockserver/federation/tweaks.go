@@ -28,6 +28,9 @@ type Tweaks struct {
 	Repeat, RepeatAfter, RepeatFor time.Duration
 	// BatchDelay, when set, replaces Config.BatchDelay.
 	BatchDelay time.Duration
+	// NoMerge queues every change of a user, instead of letting a newer
+	// one replace an older one still waiting.
+	NoMerge bool
 	// Hold delays every outbound transaction by this much.
 	Hold time.Duration
 	// SignWithOtherKey signs outbound requests with a key that has the
