@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+
+	"github.com/mxpresence/mxpresence/mockserver/federation"
 )
 
 // A Deviation is a named, documented departure from the reference
@@ -31,6 +33,9 @@ type Deviation struct {
 	// v1, r0 or v3; empty means v1.
 	CheckWith string
 	wrap      func(s *Server, next http.Handler) http.Handler
+	// federate sets the federation's tweaks, for the deviations of the
+	// Server-Server API; nil for the others.
+	federate func(s *Server, tw *federation.Tweaks)
 }
 
 // DeviationKind tells faults from variations.
@@ -53,14 +58,16 @@ func Faults() []Deviation { return sorted(allFaults()) }
 
 // allFaults gathers the faults of every kind.
 func allFaults() []Deviation {
-	return append(append(faults(), laterFaults()...), coverageFaults()...)
+	return slices.Concat(faults(), laterFaults(), coverageFaults(), federationFaults())
 }
 
 // Variations lists every legitimate variation, by name.
 func Variations() []Deviation { return sorted(allVariations()) }
 
 // allVariations gathers the variations of every kind.
-func allVariations() []Deviation { return append(variations(), orderVariations()...) }
+func allVariations() []Deviation {
+	return slices.Concat(variations(), orderVariations(), federationVariations())
+}
 
 // LookupDeviation finds a fault or variation by name.
 func LookupDeviation(name string) (Deviation, bool) {
@@ -85,7 +92,9 @@ func (s *Server) deviate(ds []Deviation) http.Handler {
 	}
 	var h http.Handler = http.HandlerFunc(s.serve)
 	for _, d := range slices.Backward(ds) {
-		h = d.wrap(s, h)
+		if d.wrap != nil { // federation deviations act through federate alone
+			h = d.wrap(s, h)
+		}
 	}
 	return h
 }

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/mxpresence/mxpresence/mockserver/federation"
 )
 
 // Options configure a Server. The zero value is a server named localhost,
@@ -43,6 +45,9 @@ type Options struct {
 	// BodyReadTimeout bounds the time a client takes to send a request
 	// body; zero or less means DefaultBodyReadTimeout.
 	BodyReadTimeout time.Duration
+	// Federation switches the Server-Server API on (FederationHandler) and
+	// the sending of presence to other servers; nil leaves it off.
+	Federation *FederationOptions
 }
 
 // Validate reports options New would accept but that make a broken server:
@@ -97,6 +102,10 @@ type Server struct {
 	lastFilterID atomic.Uint64
 	lot          parkingLot // long-polls waiting on hijacked connections
 	bodyTimeout  time.Duration
+
+	fed         *federation.Federation // nil: federation off
+	remotes     sync.Map               // user ID -> *user, the remote users federation brought
+	remoteCount atomic.Int64           // how many
 }
 
 // New returns a server with no accounts. It does not fail: options that
@@ -135,6 +144,7 @@ func New(opts Options) *Server {
 	s.mounts = s.mountAll(versions)
 	s.versionsBody = versionsBody(versions)
 	s.deviated = s.deviate(opts.Deviations)
+	s.fed = s.newFederation(opts)
 	return s
 }
 

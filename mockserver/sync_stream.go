@@ -176,6 +176,9 @@ type streamState struct {
 func (s *Server) presenceChangedLocked(u *user, now time.Time) {
 	u.changedAt = s.stream.record(u, nil)
 	u.changedTime = now
+	if s.fed != nil && s.isLocalUserID(u.id) {
+		s.fed.LocalChanged(u.id)
+	}
 }
 
 // presenceWake wakes the waiting long-polls after a change.

@@ -16,9 +16,9 @@ func WriteCatalogueMarkdown(w io.Writer) error {
 	b.WriteString("# Requirements catalogue\n\n")
 	b.WriteString("Generated from the suite's code by `go test ./suite -run TestCatalogueIsCurrent -update`; do not edit.\n")
 	b.WriteString("`mxpresence test --list` prints the same.\n\n")
-	fmt.Fprintf(&b, "%d requirements: %d MUST, %d SHOULD. A run reports a requirement that does not hold for its API version as not applicable. ", len(reqs), count(reqs, Must), count(reqs, Should))
+	fmt.Fprintf(&b, "%d requirements: %d MUST, %d SHOULD. A run reports a requirement that does not hold for its API version as not applicable, and the federation requirements as not applicable unless the suite plays a remote server (`--federation`). ", len(reqs), count(reqs, Must), count(reqs, Should))
 	b.WriteString("Labels for `--label-filter`: the level (`MUST`, `SHOULD`), ")
-	b.WriteString("the endpoint (`status`, `list`, `sync`, `events`, `general`), the method (`GET`, `PUT`, `POST`) and `slow`.\n")
+	b.WriteString("the endpoint (`status`, `list`, `sync`, `events`, `general`, `federation`), the method (`GET`, `PUT`, `POST`) and `slow`.\n")
 	for _, endpoint := range Endpoints {
 		fmt.Fprintf(&b, "\n## %s\n\n", endpoint)
 		b.WriteString("| ID | level | versions | requirement | basis |\n|---|---|---|---|---|\n")

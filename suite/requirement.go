@@ -33,11 +33,13 @@ const (
 	EndpointSync   Endpoint = "GET /sync"
 	EndpointFilter Endpoint = "filters /user/{userId}/filter"
 	EndpointEvents Endpoint = "GET /events, GET /initialSync"
+	// Presence between servers: the suite plays a remote homeserver.
+	EndpointFederation Endpoint = "federation (remote server)"
 )
 
 // Endpoints lists the endpoints in the order reports show them.
 var Endpoints = []Endpoint{EndpointPutStatus, EndpointGetStatus, EndpointPostList, EndpointGetList,
-	EndpointSync, EndpointFilter, EndpointEvents, EndpointGeneral}
+	EndpointSync, EndpointFilter, EndpointEvents, EndpointGeneral, EndpointFederation}
 
 // Requirement is one checkable statement about a homeserver: one spec of
 // the suite checks exactly one requirement.
@@ -60,6 +62,9 @@ type Requirement struct {
 	// Versions lists the API versions the requirement holds for; nil means
 	// all of them.
 	Versions []string
+	// Federation marks requirements about presence between servers: they
+	// run only when the suite plays a remote server (--federation).
+	Federation bool
 }
 
 // Version sets for requirements that hold for some versions only.
@@ -97,6 +102,8 @@ func (r Requirement) labels() ginkgo.Labels {
 		labels = append(labels, "sync")
 	case EndpointEvents:
 		labels = append(labels, "events")
+	case EndpointFederation:
+		labels = append(labels, "federation")
 	default:
 		labels = append(labels, "general")
 	}

@@ -1,6 +1,7 @@
 package suite
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -46,6 +47,13 @@ type Config struct {
 	// context.Background. Once they run, ginkgo takes SIGINT and SIGTERM
 	// itself, and Run marks the result interrupted.
 	Context context.Context
+	// Federation is the base URL of the target's federation API; when set,
+	// the suite plays a remote homeserver and checks presence between
+	// servers (the PRES-FED requirements). Empty: they are not applicable.
+	Federation string
+	// FederationOff says why the federation requirements are not
+	// applicable when Federation is empty; empty gives the usual reason.
+	FederationOff string
 }
 
 // Shard is a slice of the requirements for one process of a parallel run.
@@ -75,6 +83,8 @@ type runner struct {
 	// ahead holds the requirements whose bodies run ahead of their specs;
 	// filled before the specs run, read only after.
 	ahead map[string]*aheadRun
+	// fed is the remote server the suite plays; nil without --federation.
+	fed *federation
 }
 
 // runsAhead reports whether a requirement's body runs ahead of its spec.
@@ -112,6 +122,14 @@ func Run(cfg Config, t ginkgo.GinkgoTestingT) (*report.Result, error) {
 		return interruptedBeforeStart(cfg), nil
 	}
 	r := &runner{cfg: cfg, users: cfg.Users, http: newHTTPClient(), ahead: map[string]*aheadRun{}}
+	if cfg.Federation != "" {
+		fed, err := startFederation(cfg)
+		if err != nil {
+			return nil, err
+		}
+		defer fed.close()
+		r.fed = fed
+	}
 	byText := map[string]Requirement{}
 	order := map[string]int{} // ginkgo shuffles specs; reports follow the catalogue
 	index := 0
@@ -124,6 +142,11 @@ func Run(cfg Config, t ginkgo.GinkgoTestingT) (*report.Result, error) {
 			return
 		}
 		order[req.ID] = i
+		if req.Federation && r.fed == nil {
+			notApplicable = append(notApplicable, report.Entry{ID: req.ID, Level: string(req.Level), Endpoint: string(req.Endpoint), Text: req.Text,
+				Outcome: report.NotApplicable, Reason: cmp.Or(cfg.FederationOff, "needs --federation URL (the target's federation API), for the suite to play a remote server")})
+			return
+		}
 		if !req.AppliesTo(cfg.API.Name) {
 			notApplicable = append(notApplicable, report.Entry{ID: req.ID, Level: string(req.Level), Endpoint: string(req.Endpoint), Text: req.Text,
 				Outcome: report.NotApplicable, Reason: fmt.Sprintf("holds for %s, not %s", req.VersionsText(), cfg.API.Name)})
@@ -177,6 +200,9 @@ func Run(cfg Config, t ginkgo.GinkgoTestingT) (*report.Result, error) {
 	// server that shuts down after the run waiting for them.
 	r.http.CloseIdleConnections()
 	result.Duration = time.Since(result.Started)
+	if r.fed != nil {
+		result.Federation = r.fed.figures(cfg.Settle)
+	}
 	result.Findings = r.findings.list()
 	result.Entries = append(result.Entries, notApplicable...)
 	slices.SortFunc(result.Entries, func(a, b report.Entry) int { return order[a.ID] - order[b.ID] })
@@ -344,4 +370,5 @@ func define(r registrar) {
 	eventsRequirements(r)
 	moreEventsRequirements(r)
 	generalRequirements(r)
+	federationRequirements(r)
 }

@@ -26,6 +26,7 @@ type T interface {
 // hard (MUST) or softly (a SHOULD, or a known failure), but always stop it.
 type Spec struct {
 	ctx    context.Context
+	log    io.Writer // where the spec's exchanges go
 	req    Requirement
 	run    *runner
 	client *client.Client
@@ -63,7 +64,7 @@ func (r *runner) newSpec(ctx context.Context, req Requirement) *Spec {
 
 // newSpecLogging makes a spec whose exchanges go to log.
 func (r *runner) newSpecLogging(ctx context.Context, req Requirement, log io.Writer) (*Spec, error) {
-	s := &Spec{ctx: ctx, req: req, run: r, soft: r.isSoft(req)}
+	s := &Spec{ctx: ctx, log: log, req: req, run: r, soft: r.isSoft(req)}
 	s.g = gomega.NewGomega(s.fail)
 	c, err := client.New(r.cfg.Target, r.cfg.API, client.Options{
 		Timeout:           r.cfg.Timeout,

@@ -110,7 +110,7 @@ func runParallel(ctx context.Context, fs *flag.FlagSet, cfg suite.Config, procs 
 // the parent acts on, and points the shard at the parent's target and the
 // API version the parent chose, so no shard asks the server again.
 func shardArgs(fs *flag.FlagSet, cfg suite.Config, index, total int, jsonPath string) []string {
-	parentOnly := map[string]bool{"procs": true, "junit": true, "json": true, "summary-md": true, "target": true, "api": true, "shard": true}
+	parentOnly := map[string]bool{"procs": true, "junit": true, "json": true, "summary-md": true, "target": true, "api": true, "shard": true, "federation": true}
 	var args []string
 	fs.Visit(func(f *flag.Flag) {
 		if parentOnly[f.Name] {
@@ -124,6 +124,9 @@ func shardArgs(fs *flag.FlagSet, cfg suite.Config, index, total int, jsonPath st
 		}
 		args = append(args, "--"+f.Name+"="+f.Value.String())
 	})
+	if cfg.Federation != "" {
+		args = append(args, "--federation="+cfg.Federation)
+	}
 	return append(args, "--no-color", "--target="+cfg.Target, "--api="+cfg.API.Name, fmt.Sprintf("--shard=%d/%d", index, total), "--json="+jsonPath)
 }
 

@@ -45,6 +45,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.Var(&faults, "fault", "switch on the fault `NAME`, to see a broken server from the client side; repeatable")
 	fs.Var(&variations, "variation", "switch on the legitimate variation `NAME`; repeatable")
 	listFaults := fs.Bool("list-faults", false, "list the faults and variations, and exit")
+	fedAddr := fs.String("federation-addr", "", "also serve the Server-Server API (plain HTTP) on `host:port` and send presence to the servers in the users' rooms; empty: no federation")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: mxpresence serve [flags]")
 		fmt.Fprintln(stderr)
@@ -86,6 +87,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		RegistrationSharedSecret: *sharedSecret,
 		Deviations:               deviations,
 	}
+	if *fedAddr != "" {
+		opts.Federation = &mockserver.FederationOptions{}
+	}
 	if err := opts.Validate(); err != nil {
 		fmt.Fprintf(stderr, "mxpresence serve: --server-name: %v\n", err)
 		return 2
@@ -119,6 +123,14 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
+	var fed *fedListener
+	if *fedAddr != "" {
+		if fed, err = listenFederation(*fedAddr, mock, opts.Logger); err != nil {
+			srv.Close()
+			fmt.Fprintf(stderr, "mxpresence serve: --federation-addr: %v\n", err)
+			return 1
+		}
+	}
 
 	for _, a := range accounts {
 		fmt.Fprintf(stdout, "user %s access_token %s\n", a.UserID, a.AccessToken)
@@ -136,6 +148,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	for _, d := range deviations {
 		fmt.Fprintf(stdout, "%s %s: %s\n", d.Kind, d.Name, d.Description)
+	}
+	if fed != nil {
+		fmt.Fprintf(stdout, "federation on %s as %s\n", fed.URL(), *serverName)
 	}
 	// Last, so that a script can wait for this line and then start.
 	fmt.Fprintf(stdout, "listening on http://%s\n", ln.Addr())
@@ -158,6 +173,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	if err := srv.Shutdown(shutdownCtx); err != nil {
 		fmt.Fprintf(stderr, "mxpresence serve: shutdown: %v\n", err)
+		return 1
+	}
+	if err := fed.shutdown(shutdownCtx); err != nil {
+		fmt.Fprintf(stderr, "mxpresence serve: shutdown: federation: %v\n", err)
 		return 1
 	}
 	return 0

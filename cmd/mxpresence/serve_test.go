@@ -71,7 +71,8 @@ func startServe(t *testing.T, run func(stdout, stderr io.Writer) int) (st starte
 			st.tokens[f[1]] = f[3]
 		case len(f) == 3 && f[0] == "api":
 			st.apis = append(st.apis, f[1]+" "+f[2])
-		case line == "registration open" || line == "registration closed" || line == "shared-secret registration /_synapse/admin/v1/register":
+		case line == "registration open" || line == "registration closed" || line == "shared-secret registration /_synapse/admin/v1/register",
+			strings.HasPrefix(line, "federation on "):
 			st.notes = append(st.notes, line)
 		default:
 			t.Fatalf("unexpected output line %q", line)

@@ -8,8 +8,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"slices"
@@ -51,6 +49,7 @@ type testFlags struct {
 	mockFaults, mockVariations           stringList
 	sharedSecret                         string
 	specDir                              string
+	federation                           string
 }
 
 func runTest(args []string, stdout, stderr io.Writer) int {
@@ -71,7 +70,7 @@ func runTest(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&f.skipFile, "skip-file", "", `known failures: one "REQUIREMENT-ID reason" per line`)
 	fs.Var(&f.focus, "focus", "run only requirements whose ID or text matches this regular expression (repeatable)")
 	fs.Var(&f.skip, "skip", "skip requirements whose ID or text matches this regular expression (repeatable)")
-	fs.StringVar(&f.labelFilter, "label-filter", "", "ginkgo label filter over MUST, SHOULD, status, list, sync, events, general, GET, PUT, POST, slow; e.g. 'MUST && !slow'")
+	fs.StringVar(&f.labelFilter, "label-filter", "", "ginkgo label filter over MUST, SHOULD, status, list, sync, events, general, federation, GET, PUT, POST, slow; e.g. 'MUST && !slow'")
 	fs.BoolVar(&f.list, "list", false, "print the catalogue of requirements and exit")
 	fs.StringVar(&f.listFormat, "format", "text", "catalogue format for --list: text or markdown")
 	fs.BoolVar(&f.noColor, "no-color", false, "no colour in the progress output")
@@ -79,6 +78,7 @@ func runTest(args []string, stdout, stderr io.Writer) int {
 	fs.Var(&f.mockFaults, "mock-fault", "check the bundled mock server with this fault switched on, to watch the suite catch it (repeatable; see serve --list-faults)")
 	fs.Var(&f.mockVariations, "mock-variation", "check the bundled mock server with this legitimate variation switched on (repeatable)")
 	fs.StringVar(&f.specDir, "spec", "", "validate every response against the official documents of this Matrix spec checkout (its data/api/client-server/, OpenAPI 3.1, or api/client-server/ of an r0 tree, Swagger 2.0) instead of the embedded ones; e.g. ../shared/spec/v3/v1.19 with --api v3 (default: the embedded documents)")
+	fs.StringVar(&f.federation, "federation", "", "the target's federation API base URL (on a test Dendrite, the client API's listener): the suite plays a remote homeserver and checks presence between servers (PRES-FED); off skips them. Default: on for the bundled mock, off with --target")
 	fs.IntVar(&f.procs, "procs", 1, "run the requirements in this many processes at once")
 	fs.StringVar(&f.shard, "shard", "", "run only shard I of N (I/N, 0-based); what --procs gives each process")
 	fs.Usage = func() {
@@ -207,13 +207,16 @@ func (f *testFlags) config(stderr io.Writer) (suite.Config, func(), error) {
 	if len(deviations) > 0 && cfg.Target != "" {
 		return cfg, cleanup, fmt.Errorf("--mock-fault and --mock-variation apply to the bundled mock server, not to --target")
 	}
+	if err := f.federationConfig(&cfg); err != nil {
+		return cfg, cleanup, err
+	}
 	if cfg.Target == "" {
-		url, stop, err := startMock(mockserver.Options{Deviations: deviations})
+		url, fedURL, stop, err := startBundledMock(deviations, cfg.FederationOff == "")
 		if err != nil {
 			return cfg, cleanup, err
 		}
-		fmt.Fprintf(stderr, "mxpresence test: no --target; checking the bundled mock server at %s%s\n", url, describeDeviations(deviations))
-		cfg.Target, cleanup = url, stop
+		fmt.Fprintf(stderr, "mxpresence test: no --target; checking the bundled mock server at %s%s%s\n", url, describeDeviations(deviations), describeFederation(fedURL))
+		cfg.Target, cfg.Federation, cleanup = url, fedURL, stop
 	}
 	apiName := f.apiName
 	if apiName == "" {
@@ -346,22 +349,6 @@ func describeDeviations(ds []mockserver.Deviation) string {
 		names = append(names, d.Kind.String()+" "+d.Name)
 	}
 	return " with " + strings.Join(names, ", ")
-}
-
-// startMock serves the mock on a free loopback port.
-func startMock(opts mockserver.Options) (url string, stop func(), err error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", nil, fmt.Errorf("start the mock server: %w", err)
-	}
-	srv := &http.Server{Handler: mockserver.New(opts), ReadHeaderTimeout: 10 * time.Second}
-	go srv.Serve(ln)
-	stop = func() {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		defer cancel()
-		srv.Shutdown(ctx)
-	}
-	return "http://" + ln.Addr().String(), stop, nil
 }
 
 // readSkipFile reads known failures: "REQUIREMENT-ID reason" per line, #

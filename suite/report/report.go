@@ -69,6 +69,9 @@ type Result struct {
 	// Interrupted is a run stopped by a signal before it finished: what it
 	// holds was met, but the run gives no verdict.
 	Interrupted bool `json:"interrupted,omitempty"`
+	// Federation is what the target sent the suite's remote server, apart
+	// from the verdict; nil when the run played no remote server.
+	Federation *FederationFigures `json:"federation,omitempty"`
 }
 
 // Passed reports the verdict: the run started and no requirement failed.

@@ -53,6 +53,7 @@ func writeSummary(w io.Writer, r *Result) {
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "(ginkgo's counts above run only applicable requirements and count SHOULD warnings as passes.)")
 
+	writeFederation(w, r)
 	writeFindings(w, r)
 	writeDetails(w, r, Failed, "FAILED", true)
 	writeDetails(w, r, Warned, "WARNINGS (SHOULD requirements not met; --strict makes them fail)", true)
