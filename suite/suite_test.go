@@ -55,6 +55,10 @@ func checkVersion(t *testing.T, version string) {
 		fed := httptest.NewServer(mock.FederationHandler())
 		defer fed.Close()
 		cfg.Federation = fed.URL
+		// The mock sends its transactions to a server one after another,
+		// as the spec asks; under the race detector ten requirements'
+		// changes at once can take longer than half a second to arrive.
+		cfg.Settle = 2 * time.Second
 	}
 	api, err := client.ForVersion(version)
 	if err != nil {
