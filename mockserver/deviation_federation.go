@@ -159,7 +159,7 @@ func federationVariations() []Deviation {
 			func(_ *Server, tw *federation.Tweaks) {
 				tw.EditItem = func(item map[string]any) { delete(item, "currently_active") }
 			}),
-		fed(Deviation{Name: "fed-delivers-late", Description: "Every outbound transaction waits 250 ms before it goes: late, but inside the settle window."},
+		fed(Deviation{Name: "fed-delivers-late", Description: "Each change waits 250 ms in the queue before it goes: late, but inside the settle window."},
 			func(_ *Server, tw *federation.Tweaks) { tw.Hold = 250 * time.Millisecond }),
 		fed(Deviation{Name: "fed-batches-slowly", Description: "The sender gathers changes for 200 ms before it sends, so that a burst goes in one transaction."},
 			func(_ *Server, tw *federation.Tweaks) { tw.BatchDelay = 200 * time.Millisecond }),

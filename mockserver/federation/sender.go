@@ -39,6 +39,7 @@ const maxPushPerEDU = 100
 // A destQueue is what waits for one destination.
 type destQueue struct {
 	items []Presence // at most one per user
+	since time.Time  // when the oldest of items was queued
 	busy  bool       // a goroutine is sending to it
 }
 
@@ -92,6 +93,9 @@ func (f *Federation) flush() {
 		if q == nil {
 			q = &destQueue{}
 			f.dests[dest] = q
+		}
+		if len(q.items) == 0 {
+			q.since = time.Now()
 		}
 		for _, p := range ps {
 			i := slices.IndexFunc(q.items, func(old Presence) bool { return old.UserID == p.UserID })
@@ -152,14 +156,18 @@ func (f *Federation) drain(dest string, q *destQueue) {
 			f.mu.Unlock()
 			return
 		}
+		if wait := f.tw.Hold - time.Since(q.since); wait > 0 {
+			// Late delivery: each change waits Hold from when it was
+			// queued, not Hold more behind every transaction before it.
+			f.mu.Unlock()
+			time.Sleep(wait)
+			continue
+		}
 		edus, used := f.pack(q.items)
 		q.items = q.items[used:]
 		f.txnSeq++
 		txnID := strconv.FormatInt(f.started.UnixMilli(), 10) + "." + strconv.FormatUint(f.txnSeq, 10)
 		f.mu.Unlock()
-		if f.tw.Hold > 0 {
-			time.Sleep(f.tw.Hold)
-		}
 		if f.tw.EditEDUs != nil {
 			edus = f.tw.EditEDUs(edus)
 		}

@@ -31,7 +31,8 @@ type Tweaks struct {
 	// NoMerge queues every change of a user, instead of letting a newer
 	// one replace an older one still waiting.
 	NoMerge bool
-	// Hold delays every outbound transaction by this much.
+	// Hold holds each change back until it has waited this long in the
+	// queue: late delivery.
 	Hold time.Duration
 	// SignWithOtherKey signs outbound requests with a key that has the
 	// published key's ID but is not it.
