@@ -40,6 +40,13 @@ type Options struct {
 	// /_synapse/admin/v1/register, keyed with this secret. Empty turns it
 	// off.
 	RegistrationSharedSecret string
+	// IdleAfter is how long an online user may go without activity before
+	// they are shown unavailable; zero or less means DefaultIdleAfter.
+	IdleAfter time.Duration
+	// OfflineAfter is how long after a device's last sync it stops counting
+	// as connected; a user whose devices all stopped is offline. Zero or
+	// less means DefaultOfflineAfter.
+	OfflineAfter time.Duration
 }
 
 // Validate reports options New would accept but that make a broken server:
@@ -92,7 +99,9 @@ type Server struct {
 	seams        deliverySeams   // zero in the reference; deviations reach in here
 	filters      sync.Map        // filterKey -> *storedFilter
 	lastFilterID atomic.Uint64
-	lot          parkingLot // long-polls waiting on hijacked connections
+	lot          parkingLot     // long-polls waiting on hijacked connections
+	timers       presenceTimers // idle and offline, per user (presence_devices.go)
+	timerSeams   timerSeams     // zero in the reference
 }
 
 // New returns a server with no accounts. It does not fail: options that
@@ -127,6 +136,7 @@ func New(opts Options) *Server {
 		s.burst = max(1, s.rate)
 	}
 	s.lot.init()
+	s.initTimers(opts)
 	s.mounts = s.mountAll(versions)
 	s.versionsBody = versionsBody(versions)
 	s.deviated = s.deviate(opts.Deviations)
