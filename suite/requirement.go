@@ -33,11 +33,15 @@ const (
 	EndpointSync   Endpoint = "GET /sync"
 	EndpointFilter Endpoint = "filters /user/{userId}/filter"
 	EndpointEvents Endpoint = "GET /events, GET /initialSync"
+	// Presence over time (the idle and offline timers, last_active_ago,
+	// currently_active) and across one user's devices.
+	EndpointTime    Endpoint = "presence over time"
+	EndpointDevices Endpoint = "presence across devices"
 )
 
 // Endpoints lists the endpoints in the order reports show them.
 var Endpoints = []Endpoint{EndpointPutStatus, EndpointGetStatus, EndpointPostList, EndpointGetList,
-	EndpointSync, EndpointFilter, EndpointEvents, EndpointGeneral}
+	EndpointSync, EndpointFilter, EndpointEvents, EndpointTime, EndpointDevices, EndpointGeneral}
 
 // Requirement is one checkable statement about a homeserver: one spec of
 // the suite checks exactly one requirement.
@@ -60,6 +64,10 @@ type Requirement struct {
 	// Versions lists the API versions the requirement holds for; nil means
 	// all of them.
 	Versions []string
+	// Timers marks requirements about the server's idle and offline
+	// timers: they take minutes on a real server, so they run only when
+	// the run asks (Config.Timers, --timers), with its thresholds.
+	Timers bool
 }
 
 // Version sets for requirements that hold for some versions only.
@@ -97,6 +105,10 @@ func (r Requirement) labels() ginkgo.Labels {
 		labels = append(labels, "sync")
 	case EndpointEvents:
 		labels = append(labels, "events")
+	case EndpointTime:
+		labels = append(labels, "time")
+	case EndpointDevices:
+		labels = append(labels, "devices")
 	default:
 		labels = append(labels, "general")
 	}
@@ -105,6 +117,9 @@ func (r Requirement) labels() ginkgo.Labels {
 	}
 	if r.Slow {
 		labels = append(labels, "slow")
+	}
+	if r.Timers {
+		labels = append(labels, "timers")
 	}
 	return labels
 }

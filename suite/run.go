@@ -47,6 +47,16 @@ type Config struct {
 	Shard Shard
 	// NoColor and Verbose tune ginkgo's progress output.
 	NoColor, Verbose bool
+	// Timers runs the requirements about the server's idle and offline
+	// timers, which otherwise are not run; Thresholds are the target's
+	// (see timers.go).
+	Timers     bool
+	Thresholds Thresholds
+	// TimersTarget is where the timer requirements run, when not Target:
+	// the bundled mock runs them on an instance of its own with short
+	// thresholds, so that its timers do not disturb the other
+	// requirements.
+	TimersTarget string
 }
 
 // Shard is a slice of the requirements for one process of a parallel run.
@@ -115,6 +125,11 @@ func Run(cfg Config, t ginkgo.GinkgoTestingT) (*report.Result, error) {
 			return
 		}
 		order[req.ID] = i
+		if req.Timers && !cfg.Timers {
+			notApplicable = append(notApplicable, report.Entry{ID: req.ID, Level: string(req.Level), Endpoint: string(req.Endpoint), Text: req.Text,
+				Outcome: report.Skipped, Reason: "a timer requirement: runs only with --timers"})
+			return
+		}
 		if !req.AppliesTo(cfg.API.Name) {
 			notApplicable = append(notApplicable, report.Entry{ID: req.ID, Level: string(req.Level), Endpoint: string(req.Endpoint), Text: req.Text,
 				Outcome: report.NotApplicable, Reason: fmt.Sprintf("holds for %s, not %s", req.VersionsText(), cfg.API.Name)})
@@ -138,11 +153,14 @@ func Run(cfg Config, t ginkgo.GinkgoTestingT) (*report.Result, error) {
 			}
 			body(s)
 			s.finish()
-		}, ginkgo.SpecTimeout(cfg.SpecTimeout))
+		}, ginkgo.SpecTimeout(r.specTimeout(req)))
 	}))
 	ginkgo.BeforeSuite(func() { r.startAhead(ahead) })
 
 	result := &report.Result{API: cfg.API.Name, Target: cfg.Target, Strict: cfg.Strict, Started: time.Now()}
+	if cfg.Timers {
+		result.Thresholds = cfg.Thresholds.report(cfg.TimersTarget)
+	}
 	ginkgo.ReportAfterSuite("mxpresence conformance report", func(rep ginkgo.Report) {
 		for _, sr := range rep.SpecReports {
 			if req, ok := byText[sr.LeafNodeText]; ok && sr.LeafNodeType == types.NodeTypeIt {
@@ -316,5 +334,7 @@ func define(r registrar) {
 	syncRequirements(r)
 	filterRequirements(r)
 	eventsRequirements(r)
+	timeRequirements(r)
+	deviceRequirements(r)
 	generalRequirements(r)
 }

@@ -45,6 +45,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.Var(&faults, "fault", "switch on the fault `NAME`, to see a broken server from the client side; repeatable")
 	fs.Var(&variations, "variation", "switch on the legitimate variation `NAME`; repeatable")
 	listFaults := fs.Bool("list-faults", false, "list the faults and variations, and exit")
+	idleAfter := fs.Duration("idle-after", mockserver.DefaultIdleAfter, "show an online user with no activity for this `long` as unavailable")
+	offlineAfter := fs.Duration("offline-after", mockserver.DefaultOfflineAfter, "show a user offline this `long` after all their devices stopped syncing")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: mxpresence serve [flags]")
 		fmt.Fprintln(stderr)
@@ -77,7 +79,13 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "mxpresence serve: --rate-limit %v: want a number of requests per second, or 0 for no limit\n", *rate)
 		return 2
 	}
+	if *idleAfter <= 0 || *offlineAfter <= 0 {
+		fmt.Fprintf(stderr, "mxpresence serve: --idle-after %s, --offline-after %s: want durations above zero\n", *idleAfter, *offlineAfter)
+		return 2
+	}
 	opts := mockserver.Options{
+		IdleAfter:                *idleAfter,
+		OfflineAfter:             *offlineAfter,
 		ServerName:               *serverName,
 		RateLimit:                *rate,
 		NoRateLimit:              *rate == 0,

@@ -46,6 +46,8 @@ type testFlags struct {
 	shard                                string
 	mockFaults, mockVariations           stringList
 	sharedSecret                         string
+	timers                               bool
+	idleAfter, offlineAfter              time.Duration
 }
 
 func runTest(args []string, stdout, stderr io.Writer) int {
@@ -73,6 +75,9 @@ func runTest(args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&f.verbose, "v", false, "print every requirement and every exchange as it runs")
 	fs.Var(&f.mockFaults, "mock-fault", "check the bundled mock server with this fault switched on, to watch the suite catch it (repeatable; see serve --list-faults)")
 	fs.Var(&f.mockVariations, "mock-variation", "check the bundled mock server with this legitimate variation switched on (repeatable)")
+	fs.BoolVar(&f.timers, "timers", false, "also run the requirements about the server's idle and offline timers (PRES-TIME-01..03): minutes on a real server; the bundled mock runs them with short thresholds of its own")
+	fs.DurationVar(&f.idleAfter, "idle-after", 0, "with --timers, the target's idle threshold: an online user with no activity for this long is shown unavailable (default 5m, Synapse's and the spec's example; 2s on the bundled mock)")
+	fs.DurationVar(&f.offlineAfter, "offline-after", 0, "with --timers, the target's offline threshold: a user whose clients all stopped syncing this long ago is shown offline (default 30s, Synapse's; 1s on the bundled mock)")
 	fs.IntVar(&f.procs, "procs", 1, "run the requirements in this many processes at once")
 	fs.StringVar(&f.shard, "shard", "", "run only shard I of N (I/N, 0-based); what --procs gives each process")
 	fs.Usage = func() {
@@ -183,6 +188,9 @@ func (f *testFlags) config(stderr io.Writer) (suite.Config, func(), error) {
 	if len(deviations) > 0 && cfg.Target != "" {
 		return cfg, cleanup, fmt.Errorf("--mock-fault and --mock-variation apply to the bundled mock server, not to --target")
 	}
+	if f.idleAfter < 0 || f.offlineAfter < 0 {
+		return cfg, cleanup, fmt.Errorf("--idle-after %s, --offline-after %s: want durations above zero", f.idleAfter, f.offlineAfter)
+	}
 	if cfg.Target == "" {
 		url, stop, err := startMock(mockserver.Options{Deviations: deviations})
 		if err != nil {
@@ -190,7 +198,18 @@ func (f *testFlags) config(stderr io.Writer) (suite.Config, func(), error) {
 		}
 		fmt.Fprintf(stderr, "mxpresence test: no --target; checking the bundled mock server at %s%s\n", url, describeDeviations(deviations))
 		cfg.Target, cleanup = url, stop
+		if f.timers {
+			var stopTimers func()
+			if cfg.TimersTarget, cfg.Thresholds, stopTimers, err = startTimersMock(f, deviations, stderr); err != nil {
+				return cfg, cleanup, err
+			}
+			cleanup = func() { stop(); stopTimers() }
+		}
 	}
+	if f.timers && cfg.TimersTarget == "" {
+		cfg.Thresholds = suite.Thresholds{IdleAfter: cmp.Or(f.idleAfter, suite.DefaultIdleAfter), OfflineAfter: cmp.Or(f.offlineAfter, suite.DefaultOfflineAfter)}
+	}
+	cfg.Timers = f.timers
 	apiName := f.apiName
 	if apiName == "" {
 		// Servers of today serve r0 and v3, never the seed's v1: a bare

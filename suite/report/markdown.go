@@ -20,6 +20,9 @@ func WriteMarkdown(w io.Writer, r *Result) error {
 		return err
 	}
 	fmt.Fprintf(&b, "%s. Target `%s`, %s.\n", tally(r), r.Target, r.Duration.Round(time.Millisecond))
+	if r.Thresholds != "" {
+		fmt.Fprintf(&b, "\nTimer requirements assumed: %s.\n", r.Thresholds)
+	}
 
 	columns := []Outcome{Passed, Failed, Warned, KnownFailure, Skipped, NotApplicable}
 	b.WriteString("\n| endpoint | passed | failed | warned | known | skipped | n/a |\n|---|---:|---:|---:|---:|---:|---:|\n")

@@ -60,6 +60,9 @@ type Result struct {
 	Findings []Finding `json:"findings"`
 	// Error says why the run could not start; empty when it ran.
 	Error string `json:"error,omitempty"`
+	// Thresholds names the idle and offline thresholds the timer
+	// requirements assumed; empty when they did not run (no --timers).
+	Thresholds string `json:"thresholds,omitempty"`
 }
 
 // Passed reports the verdict: the run started and no requirement failed.
