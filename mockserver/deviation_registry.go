@@ -30,7 +30,10 @@ type Deviation struct {
 	// CheckWith is the API version whose suite run must catch the fault:
 	// v1, r0 or v3; empty means v1.
 	CheckWith string
-	wrap      func(s *Server, next http.Handler) http.Handler
+	// Timers marks a deviation of the idle and offline timers: its suite
+	// run must run the timer requirements (mxpresence test --timers).
+	Timers bool
+	wrap   func(s *Server, next http.Handler) http.Handler
 }
 
 // DeviationKind tells faults from variations.
@@ -52,13 +55,17 @@ func (k DeviationKind) String() string {
 func Faults() []Deviation { return sorted(allFaults()) }
 
 // allFaults gathers the faults of every kind.
-func allFaults() []Deviation { return append(faults(), laterFaults()...) }
+func allFaults() []Deviation {
+	return append(append(faults(), laterFaults()...), deviceFaults()...)
+}
 
 // Variations lists every legitimate variation, by name.
 func Variations() []Deviation { return sorted(allVariations()) }
 
 // allVariations gathers the variations of every kind.
-func allVariations() []Deviation { return append(variations(), orderVariations()...) }
+func allVariations() []Deviation {
+	return append(append(variations(), orderVariations()...), deviceVariations()...)
+}
 
 // LookupDeviation finds a fault or variation by name.
 func LookupDeviation(name string) (Deviation, bool) {

@@ -69,6 +69,15 @@ type timerSeams struct {
 	// aggregate, when set, picks the user's state from their connected
 	// devices.
 	aggregate func(devices map[string]*device) string
+	// lastSyncWins makes every sync set the user's presence to its own
+	// set_presence, offline included.
+	lastSyncWins bool
+	// offlineMarks makes a device's first sync with set_presence=offline
+	// mark the user offline.
+	offlineMarks bool
+	// chatter makes every sync of an online user activity that takes a
+	// new position in the stream.
+	chatter bool
 }
 
 func (s *Server) initTimers(opts Options) {
@@ -164,9 +173,22 @@ func (s *Server) syncedLocked(u *user, deviceID, setPresence string, wait time.D
 	want := "online"
 	switch setPresence {
 	case "offline":
+		if s.timerSeams.offlineMarks {
+			d := u.deviceLocked(deviceID)
+			if d.want != "offline" {
+				d.want = "offline"
+				return s.setPresenceLocked(u, "offline", now)
+			}
+		}
 		return false
 	case "unavailable":
 		want = "unavailable"
+	}
+	if s.timerSeams.lastSyncWins {
+		if setPresence == "offline" {
+			want = "offline"
+		}
+		return s.setPresenceLocked(u, want, now)
 	}
 	d := u.deviceLocked(deviceID)
 	fresh := d.connectedUntil.IsZero() || d.want != want
@@ -176,7 +198,12 @@ func (s *Server) syncedLocked(u *user, deviceID, setPresence string, wait time.D
 	}
 	d.want = want
 	d.connectedUntil = now.Add(wait + s.timers.offlineAfter)
-	if !fresh && u.presence != "offline" {
+	if !fresh && s.timerSeams.chatter && want == "online" && u.presence == "online" {
+		u.lastActive, d.lastActive = now, now
+		s.presenceChangedLocked(u, now)
+		return true
+	}
+	if !fresh && (u.presence != "offline" || s.timerSeams.offlineMarks) {
 		return false // keeping on as before is not activity
 	}
 	if want == "online" {
@@ -191,6 +218,16 @@ func (s *Server) syncedLocked(u *user, deviceID, setPresence string, wait time.D
 		return false
 	}
 	u.presence = target
+	s.presenceChangedLocked(u, now)
+	return true
+}
+
+// setPresenceLocked sets u's presence, a change when it differs.
+func (s *Server) setPresenceLocked(u *user, state string, now time.Time) bool {
+	if u.presence == state {
+		return false
+	}
+	u.presence = state
 	s.presenceChangedLocked(u, now)
 	return true
 }
