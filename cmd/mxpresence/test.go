@@ -68,7 +68,7 @@ func runTest(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&f.skipFile, "skip-file", "", `known failures: one "REQUIREMENT-ID reason" per line`)
 	fs.Var(&f.focus, "focus", "run only requirements whose ID or text matches this regular expression (repeatable)")
 	fs.Var(&f.skip, "skip", "skip requirements whose ID or text matches this regular expression (repeatable)")
-	fs.StringVar(&f.labelFilter, "label-filter", "", "ginkgo label filter over MUST, SHOULD, status, list, sync, events, general, GET, PUT, POST, slow; e.g. 'MUST && !slow'")
+	fs.StringVar(&f.labelFilter, "label-filter", "", "ginkgo label filter over MUST, SHOULD, status, list, sync, events, time, devices, general, GET, PUT, POST, slow, timers; e.g. 'MUST && !slow'")
 	fs.BoolVar(&f.list, "list", false, "print the catalogue of requirements and exit")
 	fs.StringVar(&f.listFormat, "format", "text", "catalogue format for --list: text or markdown")
 	fs.BoolVar(&f.noColor, "no-color", false, "no colour in the progress output")
