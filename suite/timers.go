@@ -183,7 +183,7 @@ func timeRequirements(r registrar) {
 		ID: "PRES-TIME-01", Level: Must, Endpoint: endpoint, Versions: sinceR0, Timers: true, Waits: true,
 		Text: "A user whose client stays connected (long-polling /sync with set_presence=online) but who does nothing else after setting themselves online MUST be shown unavailable to a room-mate within the idle threshold (--idle-after) and --settle of that last activity.",
 		Basis: `Presence module: "The server will automatically set a user's presence to unavailable if their last active time was over a threshold value (e.g. 5 minutes)." ` +
-			`A client that stays open is not activity: otherwise no connected user would ever go idle.`,
+			`"A pro-active event may be sending a message to a room or changing presence state to online": a client that stays connected changes nothing, and otherwise no connected user would ever go idle.`,
 	}, func(s *Spec) {
 		alice, bob := s.NewUser(), s.NewUser()
 		shareRoom(s, bob, alice)
@@ -204,7 +204,7 @@ func timeRequirements(r registrar) {
 	r.require(Requirement{
 		ID: "PRES-TIME-02", Level: Must, Endpoint: endpoint, Versions: sinceR0, Timers: true, Waits: true,
 		Text:  "Activity on any of a user's devices MUST bring an idle user back online: after the user went unavailable while one device stayed connected, a PUT online from a second device (another login) MUST show them online to a room-mate within --settle, and they MUST stay online for a quarter of the idle threshold, or --settle if shorter (the idle timer counts from that activity, whichever device it came from).",
-		Basis: `Presence module: "any activity that bumps the last active time on any of the user's clients will cause the server to automatically set their presence to online"; presence "is collated from both per-device (online, idle, last_active) and per-user (status) data".`,
+		Basis: `Presence module: "Any activity that bumps the last active time on any of the user's clients will cause the server to automatically set their presence to online"; presence "is collated from both per-device (online, idle, last_active) and per-user (status) data".`,
 	}, func(s *Spec) {
 		alice, bob := s.NewUser(), s.NewUser()
 		other := s.NewDevice(alice)
@@ -281,7 +281,7 @@ func timeRequirements(r registrar) {
 	r.require(Requirement{
 		ID: "PRES-TIME-05", Level: Must, Endpoint: endpoint, Versions: sinceR0, Watches: true,
 		Text:  "Once a room-mate has received a user's presence as online with currently_active true, the user's further activity (their client syncing with set_presence=online, again and again) MUST NOT send that room-mate another m.presence event about them that is still online and currently_active true, over --settle.",
-		Basis: `Presence module: "When this [currently_active] is true, the server will not send further updates to the last active time until an update is sent with currently_active set to false" or the presence state is not online.`,
+		Basis: `Presence module, of currently_active: "When true, the server will not send further updates to the last active time until an update is sent to the client with either a) currently_active set to false or b) a presence state other than online."`,
 	}, func(s *Spec) {
 		alice, bob := s.NewUser(), s.NewUser()
 		shareRoom(s, bob, alice)
