@@ -50,6 +50,12 @@ func deviceFaults() []Deviation {
 			}),
 		},
 		{
+			Name: "busy-cleared-by-sync", Category: "devices: state aggregated wrongly", CheckWith: "v3",
+			Description: "Busy (MSC3026) is advertised and can be set, but the user's next /sync marks them online again.",
+			CaughtBy:    []string{"PRES-DEVICE-05"},
+			wrap:        withBusy(true),
+		},
+		{
 			Name: "idle-never", Category: "timers: idle", CheckWith: "v3", Timers: true,
 			Description: "No idle timer: a connected user who does nothing stays online for ever.",
 			CaughtBy:    []string{"PRES-TIME-01"},
@@ -126,6 +132,11 @@ func deviceVariations() []Deviation {
 				s.timers.idleAfter += time.Second
 				s.timers.offlineAfter += time.Second
 			}),
+		},
+		{
+			Name: "busy-advertised", Kind: Variation, CheckWith: "v3",
+			Description: "The server offers MSC3026's busy state (org.matrix.msc3026.busy in /versions unstable_features), which a user may set and /sync leaves alone.",
+			wrap:        withBusy(false),
 		},
 		{
 			Name: "devices-most-recent", Kind: Variation, CheckWith: "v3",

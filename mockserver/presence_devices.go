@@ -75,6 +75,9 @@ type timerSeams struct {
 	// offlineMarks makes a device's first sync with set_presence=offline
 	// mark the user offline.
 	offlineMarks bool
+	// busyCleared makes a sync clear the busy state (deviation_busy.go),
+	// which it otherwise leaves.
+	busyCleared bool
 	// chatter makes every sync of an online user activity that takes a
 	// new position in the stream.
 	chatter bool
@@ -189,6 +192,12 @@ func (s *Server) syncedLocked(u *user, deviceID, setPresence string, wait time.D
 			want = "offline"
 		}
 		return s.setPresenceLocked(u, want, now)
+	}
+	if u.presence == busyFeature && !s.timerSeams.busyCleared {
+		// Busy is the user's own word: a client syncing does not undo it.
+		d := u.deviceLocked(deviceID)
+		d.want, d.connectedUntil = want, now.Add(wait+s.timers.offlineAfter)
+		return false
 	}
 	d := u.deviceLocked(deviceID)
 	fresh := d.connectedUntil.IsZero() || d.want != want
@@ -406,18 +415,17 @@ func (s *Server) runTimers() {
 	if changed {
 		s.presenceWake()
 	}
+	// Whatever was armed meanwhile, the earliest deadline left decides:
+	// a user scheduled while this ran may have armed a later one.
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if !t.armed.IsZero() {
-		return
-	}
 	var next time.Time
 	for _, at := range t.due {
 		if next.IsZero() || at.Before(next) {
 			next = at
 		}
 	}
-	if !next.IsZero() {
+	if !next.IsZero() && (t.armed.IsZero() || next.Before(t.armed)) {
 		s.armLocked(next)
 	}
 }

@@ -2,9 +2,14 @@ package suite
 
 import (
 	"fmt"
+	"net/http"
 	"time"
 
+	"github.com/onsi/ginkgo/v2"
+	"github.com/onsi/gomega"
+
 	"github.com/mxpresence/mxpresence/suite/client"
+	"github.com/mxpresence/mxpresence/suite/match"
 )
 
 // One user, two devices (two logins), both syncing at once with different
@@ -144,4 +149,51 @@ func deviceRequirements(r registrar) {
 				d.bob.UserID, maxEventsToRoomMate, d.alice.UserID, d.window, d.events))
 		}
 	})
+
+	r.require(Requirement{
+		ID: "PRES-DEVICE-05", Level: Should, Endpoint: endpoint, Versions: sinceR0, Feature: busyPresence,
+		Text:  "Where the server advertises " + busyPresence + " in /versions unstable_features, a user SHOULD be able to set that presence with a status_msg and read it back, and their own client's /sync (set_presence omitted) SHOULD NOT clear it.",
+		Basis: `Not in the spec: MSC3026 adds a busy state, behind the unstable feature ` + busyPresence + `. The spec's set_presence marks "the client" online when it syncs; a state the user chose is theirs until they choose another.`,
+	}, func(s *Spec) {
+		if !advertises(s, busyPresence) {
+			ginkgo.Skip("the server does not advertise " + busyPresence + " in /versions unstable_features")
+		}
+		alice := s.NewUser()
+		// Busy is no state of the spec's schemas, so these exchanges are
+		// judged here rather than against them.
+		quiet := s.Client().Quiet().As(alice.UserID, alice.Token)
+		msg := "in a meeting"
+		ex := quiet.SetStatus(s.Context(), alice.UserID, client.StatusUpdate{Presence: busyPresence, StatusMsg: &msg})
+		s.Expect(ex).To(match.HaveStatus(http.StatusOK), "setting presence %s", busyPresence)
+		readBusy := func(when string) {
+			ex := quiet.GetStatus(s.Context(), alice.UserID)
+			s.Expect(ex).To(match.HaveStatus(http.StatusOK), "reading %s's status %s", alice.UserID, when)
+			st, err := client.DecodeStatus(ex)
+			s.Expect(err).NotTo(gomega.HaveOccurred(), "%s", ex)
+			s.Expect(st.Presence).To(gomega.Equal(busyPresence), "%s's presence %s\n\n%s", alice.UserID, when, ex)
+			s.Expect(st.StatusMsg).To(gomega.HaveValue(gomega.Equal(msg)), "%s's status_msg %s\n\n%s", alice.UserID, when, ex)
+		}
+		readBusy("after setting it busy")
+		for _, p := range []client.SyncParams{{}, {Timeout: 0}} {
+			ex := quiet.Sync(s.Context(), p)
+			s.Expect(ex).To(match.HaveStatus(http.StatusOK), "%s syncing", alice.UserID)
+		}
+		readBusy("after two of their own syncs, set_presence omitted")
+	})
+}
+
+// busyPresence is MSC3026's busy state: the unstable feature that
+// advertises it, and the presence value.
+const busyPresence = "org.matrix.msc3026.busy"
+
+// advertises reports whether the server lists an unstable feature as on
+// in /versions.
+func advertises(s *Spec, feature string) bool {
+	ex := s.Client().Do(s.Context(), client.Request{Method: http.MethodGet, Path: "/_matrix/client/versions", Absolute: true})
+	s.Expect(ex).To(match.HaveStatus(http.StatusOK), "reading /versions")
+	var body struct {
+		Unstable map[string]bool `json:"unstable_features"`
+	}
+	s.Expect(ex.DecodeJSON(&body)).To(gomega.Succeed(), "decoding /versions\n\n%s", ex)
+	return body.Unstable[feature]
 }

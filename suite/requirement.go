@@ -68,6 +68,10 @@ type Requirement struct {
 	// timers: they take minutes on a real server, so they run only when
 	// the run asks (Config.Timers, --timers), with its thresholds.
 	Timers bool
+	// Feature names the unstable feature (in /versions unstable_features)
+	// a requirement is about: it runs only against a server that
+	// advertises it, and is reported not run elsewhere.
+	Feature string
 }
 
 // Version sets for requirements that hold for some versions only.
