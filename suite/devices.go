@@ -110,11 +110,11 @@ func deviceRequirements(r registrar) {
 		shareRoom(s, bob, alice)
 		stream := startSync(s, bob, client.SyncParams{SetPresence: "offline"})
 		online := keepSyncing(s, alice, "online", s.Settle())
-		defer online.halt(s)
+		defer online.close()
 		online.started(s)
 		stream.await(alice.UserID, "online", presenceIs("online"))
 		quiet := keepSyncing(s, other, "offline", s.Settle())
-		defer quiet.halt(s)
+		defer quiet.close()
 		quiet.started(s)
 		stream.holdNone(fmt.Sprintf("no offline event of %s while one of their devices syncs online", alice.UserID), func(e client.SyncPresence) bool {
 			return e.Sender == alice.UserID && e.Content.Presence == "offline"

@@ -128,6 +128,13 @@ func (k *keeper) started(s *Spec) {
 	k.check(s)
 }
 
+// close stops the keeper and waits for its goroutine, asserting nothing:
+// for a defer, which may run while a failure unwinds.
+func (k *keeper) close() {
+	k.stop()
+	<-k.done
+}
+
 // halt stops the keeper and waits for its goroutine; it returns how many
 // responses came, and when the last did.
 func (k *keeper) halt(s *Spec) (int, time.Time) {
@@ -189,7 +196,7 @@ func timeRequirements(r registrar) {
 		shareRoom(s, bob, alice)
 		stream := startSync(s, bob, client.SyncParams{})
 		open := keepSyncing(s, alice, "online", 20*time.Second)
-		defer open.halt(s)
+		defer open.close()
 		open.started(s)
 		setStatus(s, alice, "online", "about to idle")
 		active := time.Now()
@@ -211,7 +218,7 @@ func timeRequirements(r registrar) {
 		shareRoom(s, bob, alice)
 		stream := startSync(s, bob, client.SyncParams{})
 		open := keepSyncing(s, alice, "online", 20*time.Second)
-		defer open.halt(s)
+		defer open.close()
 		open.started(s)
 		setStatus(s, alice, "online", "two devices")
 		active := time.Now()
@@ -243,7 +250,10 @@ func timeRequirements(r registrar) {
 		open := keepSyncing(s, alice, "online", s.Settle()/4)
 		open.started(s)
 		stream.await(alice.UserID, `online "leaving soon"`, isState("online", "leaving soon"))
-		_, gone := open.halt(s)
+		// Its last long-poll (a quarter of --settle at most) is cut off
+		// here: the client is gone from now.
+		open.halt(s)
+		gone := time.Now()
 		offline := s.thresholds().OfflineAfter
 		if !stream.awaitBy(gone.Add(offline+s.Settle()), alice.UserID, presenceIs("offline")) {
 			s.fail(fmt.Sprintf("Expected %s, whose one client stopped syncing, to be shown offline to %s within %s (--offline-after) + %s (--settle); after %s, %s.",
@@ -289,7 +299,7 @@ func timeRequirements(r registrar) {
 		setStatus(s, alice, "online", "busy typing")
 		first := stream.await(alice.UserID, `online "busy typing"`, isState("online", "busy typing"))
 		active := keepSyncing(s, alice, "online", 0) // a sync after a sync, each answered at once
-		defer active.halt(s)
+		defer active.close()
 		contract := first.Content.CurrentlyActive != nil && *first.Content.CurrentlyActive
 		stream.holdNone(fmt.Sprintf("no further online, currently_active event of %s while they stay active (the first showed %s, currently_active %v)", alice.UserID, describeSync(first), contract),
 			func(e client.SyncPresence) bool {
