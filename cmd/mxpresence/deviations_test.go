@@ -79,7 +79,17 @@ func faultArgs(d mockserver.Deviation) []string {
 	if !slices.ContainsFunc(d.CaughtBy, isSlow) {
 		args = append(args, "--label-filter", "!slow")
 	}
+	if len(d.CaughtBy) > 0 && !slices.ContainsFunc(d.CaughtBy, func(id string) bool { return !isTimeOrDevice(id) }) {
+		// A fault of presence over time or across devices is caught in its
+		// own groups; the rest of the suite would only add minutes under
+		// the race detector.
+		args = append(args, "--focus", "PRES-(TIME|DEVICE)-")
+	}
 	return withTimers(d, args)
+}
+
+func isTimeOrDevice(id string) bool {
+	return strings.HasPrefix(id, "PRES-TIME-") || strings.HasPrefix(id, "PRES-DEVICE-")
 }
 
 // withTimers runs the timer requirements for a deviation of the timers,
