@@ -125,14 +125,14 @@ func Run(cfg Config, t ginkgo.GinkgoTestingT) (*report.Result, error) {
 			return
 		}
 		order[req.ID] = i
-		if req.Timers && !cfg.Timers {
-			notApplicable = append(notApplicable, report.Entry{ID: req.ID, Level: string(req.Level), Endpoint: string(req.Endpoint), Text: req.Text,
-				Outcome: report.Skipped, Reason: "a timer requirement: runs only with --timers"})
-			return
-		}
 		if !req.AppliesTo(cfg.API.Name) {
 			notApplicable = append(notApplicable, report.Entry{ID: req.ID, Level: string(req.Level), Endpoint: string(req.Endpoint), Text: req.Text,
 				Outcome: report.NotApplicable, Reason: fmt.Sprintf("holds for %s, not %s", req.VersionsText(), cfg.API.Name)})
+			return
+		}
+		if req.Timers && !cfg.Timers {
+			notApplicable = append(notApplicable, report.Entry{ID: req.ID, Level: string(req.Level), Endpoint: string(req.Endpoint), Text: req.Text,
+				Outcome: report.Skipped, Reason: "a timer requirement: runs only with --timers"})
 			return
 		}
 		text := req.ID + ": " + req.Text
