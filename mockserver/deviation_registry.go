@@ -32,7 +32,10 @@ type Deviation struct {
 	// CheckWith is the API version whose suite run must catch the fault:
 	// v1, r0 or v3; empty means v1.
 	CheckWith string
-	wrap      func(s *Server, next http.Handler) http.Handler
+	// Timers marks a deviation of the idle and offline timers: its suite
+	// run must run the timer requirements (mxpresence test --timers).
+	Timers bool
+	wrap   func(s *Server, next http.Handler) http.Handler
 	// federate sets the federation's tweaks, for the deviations of the
 	// Server-Server API; nil for the others.
 	federate func(s *Server, tw *federation.Tweaks)
@@ -58,7 +61,7 @@ func Faults() []Deviation { return sorted(allFaults()) }
 
 // allFaults gathers the faults of every kind.
 func allFaults() []Deviation {
-	return slices.Concat(faults(), laterFaults(), coverageFaults(), federationFaults())
+	return slices.Concat(faults(), laterFaults(), coverageFaults(), federationFaults(), deviceFaults())
 }
 
 // Variations lists every legitimate variation, by name.
@@ -66,7 +69,7 @@ func Variations() []Deviation { return sorted(allVariations()) }
 
 // allVariations gathers the variations of every kind.
 func allVariations() []Deviation {
-	return slices.Concat(variations(), orderVariations(), federationVariations())
+	return slices.Concat(variations(), orderVariations(), federationVariations(), deviceVariations())
 }
 
 // LookupDeviation finds a fault or variation by name.

@@ -23,12 +23,10 @@ func (s *Server) putStatus(w http.ResponseWriter, r *http.Request, c call) {
 	now := s.clock()
 	u := c.viewer
 	u.mu.Lock()
-	u.presence = update.presence
-	u.statusMsg, u.hasStatusMsg = update.statusMsg, update.hasStatusMsg
-	u.lastActive = now
-	s.presenceChangedLocked(u, now)
+	s.putStatusLocked(u, c.deviceID(), update, now)
 	u.mu.Unlock()
 	s.presenceWake()
+	s.scheduleTimers(u)
 	writeJSON(w, http.StatusOK, emptyObject)
 }
 
@@ -41,6 +39,7 @@ func (s *Server) getStatus(w http.ResponseWriter, r *http.Request, c call) {
 		writeError(w, errNoPresence)
 		return
 	}
+	s.applyDueTimers(target)
 	state := target.state()
 	bp := s.buffer()
 	*bp = appendStatus(*bp, c.api, state, s.clock())

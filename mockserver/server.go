@@ -48,6 +48,13 @@ type Options struct {
 	// Federation switches the Server-Server API on (FederationHandler) and
 	// the sending of presence to other servers; nil leaves it off.
 	Federation *FederationOptions
+	// IdleAfter is how long an online user may go without activity before
+	// they are shown unavailable; zero or less means DefaultIdleAfter.
+	IdleAfter time.Duration
+	// OfflineAfter is how long after a device's last sync it stops counting
+	// as connected; a user whose devices all stopped is offline. Zero or
+	// less means DefaultOfflineAfter.
+	OfflineAfter time.Duration
 }
 
 // Validate reports options New would accept but that make a broken server:
@@ -106,6 +113,8 @@ type Server struct {
 	fed         *federation.Federation // nil: federation off
 	remotes     sync.Map               // user ID -> *user, the remote users federation brought
 	remoteCount atomic.Int64           // how many
+	timers      presenceTimers         // idle and offline, per user (presence_devices.go)
+	timerSeams  timerSeams             // zero in the reference
 }
 
 // New returns a server with no accounts. It does not fail: options that
@@ -141,6 +150,7 @@ func New(opts Options) *Server {
 		s.burst = max(1, s.rate)
 	}
 	s.lot.init()
+	s.initTimers(opts)
 	s.mounts = s.mountAll(versions)
 	s.versionsBody = versionsBody(versions)
 	s.deviated = s.deviate(opts.Deviations)

@@ -27,7 +27,9 @@ type user struct {
 	joinedRooms map[*room]bool        // nil until the first join
 	tokens      map[tokenKey]*session // the user's live access tokens; nil until the first
 	profile     profile
-	bucket      tokenBucket // rate limiting
+	bucket      tokenBucket        // rate limiting
+	devices     map[string]*device // by device ID; nil until the first sync or PUT
+	deviceSeq   uint64             // orders the devices' changes of state
 }
 
 // presenceState is what GET status reports about a user.

@@ -96,11 +96,12 @@ func (s *Server) getSync(w http.ResponseWriter, r *http.Request, c call) {
 		writeError(w, err)
 		return
 	}
-	s.markActiveBySync(c.viewer, p.setPresence)
 	wait := p.timeout
 	if p.initial || p.fullState {
 		wait = 0 // an initial sync has news by definition; full_state answers at once
 	}
+	// set_presence marks the caller's device (presence_devices.go).
+	s.deviceSynced(c.viewer, c.deviceID(), p.setPresence, wait)
 	var presence *eventFilter
 	if p.filter != nil {
 		presence = p.filter.Presence
@@ -109,36 +110,10 @@ func (s *Server) getSync(w http.ResponseWriter, r *http.Request, c call) {
 	s.answerPresence(w, r, q, wait, func(buf []byte, b presenceBatch) []byte {
 		// Sized once: an event is under 200 bytes, a room entry under 400.
 		buf = slices.Grow(buf, 512+200*len(b.events)+400*len(b.rooms))
-		return s.appendSyncResponse(buf, c.api, b, s.clock())
+		now := s.clock()
+		s.syncAnswered(c.viewer, c.deviceID(), now)
+		return s.appendSyncResponse(buf, c.api, b, now)
 	})
-}
-
-// markActiveBySync applies set_presence: omitted or online marks the caller
-// online (and active), unavailable marks them idle, offline leaves their
-// presence as it is.
-func (s *Server) markActiveBySync(u *user, setPresence string) {
-	target := "online"
-	switch setPresence {
-	case "offline":
-		return
-	case "unavailable":
-		target = "unavailable"
-	}
-	now := s.clock()
-	u.mu.Lock()
-	// free_for_chat, set through v1, is a form of online already.
-	changed := u.presence != target && !(target == "online" && u.presence == "free_for_chat")
-	if changed {
-		u.presence = target
-		s.presenceChangedLocked(u, now)
-	}
-	if target == "online" {
-		u.lastActive = now
-	}
-	u.mu.Unlock()
-	if changed {
-		s.presenceWake()
-	}
 }
 
 // A presenceBatch is what one response delivers.

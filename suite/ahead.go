@@ -49,7 +49,7 @@ type aheadEntry struct {
 
 func (r *runner) runAhead(run *aheadRun, req Requirement, body func(*Spec)) {
 	defer close(run.done)
-	ctx, cancel := context.WithTimeout(context.Background(), r.cfg.SpecTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), r.specTimeout(req))
 	defer cancel()
 	defer func() {
 		switch p := recover().(type) {

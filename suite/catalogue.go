@@ -18,7 +18,7 @@ func WriteCatalogueMarkdown(w io.Writer) error {
 	b.WriteString("`mxpresence test --list` prints the same.\n\n")
 	fmt.Fprintf(&b, "%d requirements: %d MUST, %d SHOULD. A run reports a requirement that does not hold for its API version as not applicable, and the federation requirements as not applicable unless the suite plays a remote server (`--federation`). ", len(reqs), count(reqs, Must), count(reqs, Should))
 	b.WriteString("Labels for `--label-filter`: the level (`MUST`, `SHOULD`), ")
-	b.WriteString("the endpoint (`status`, `list`, `sync`, `events`, `general`, `federation`), the method (`GET`, `PUT`, `POST`) and `slow`.\n")
+	b.WriteString("the endpoint (`status`, `list`, `sync`, `events`, `general`, `federation`), the method (`GET`, `PUT`, `POST`), `slow`, and `time`, `devices` and `timers` for presence over time and across devices.\n")
 	for _, endpoint := range Endpoints {
 		fmt.Fprintf(&b, "\n## %s\n\n", endpoint)
 		b.WriteString("| ID | level | versions | requirement | basis |\n|---|---|---|---|---|\n")
@@ -29,6 +29,9 @@ func WriteCatalogueMarkdown(w io.Writer) error {
 			level := string(r.Level)
 			if r.Slow {
 				level += " (slow)"
+			}
+			if r.Timers {
+				level += " (--timers)"
 			}
 			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", r.ID, level, r.VersionsText(), cell(r.Text), cell(r.Basis))
 		}
@@ -44,6 +47,9 @@ func WriteCatalogueText(w io.Writer) error {
 		slow := ""
 		if r.Slow {
 			slow = ", slow"
+		}
+		if r.Timers {
+			slow += ", only with --timers"
 		}
 		if _, err := fmt.Fprintf(w, "%s  %s  %s%s  (versions: %s)\n    %s\n    basis: %s\n\n", r.ID, r.Level, r.Endpoint, slow, r.VersionsText(), r.Text, r.Basis); err != nil {
 			return err

@@ -33,7 +33,7 @@ func TestCatalogueIsCurrent(t *testing.T) {
 }
 
 func TestRequirementsAreWellFormed(t *testing.T) {
-	id := regexp.MustCompile(`^PRES-(STATUS-PUT|STATUS-GET|LIST-POST|LIST-GET|SYNC|EVENTS|GEN|FED)-\d{2}$`)
+	id := regexp.MustCompile(`^PRES-(STATUS-PUT|STATUS-GET|LIST-POST|LIST-GET|SYNC|EVENTS|TIME|DEVICE|GEN|FED)-\d{2}$`)
 	seen := map[string]bool{}
 	reqs := suite.Catalogue()
 	if len(reqs) < 40 {

@@ -35,11 +35,15 @@ const (
 	EndpointEvents Endpoint = "GET /events, GET /initialSync"
 	// Presence between servers: the suite plays a remote homeserver.
 	EndpointFederation Endpoint = "federation (remote server)"
+	// Presence over time (the idle and offline timers, last_active_ago,
+	// currently_active) and across one user's devices.
+	EndpointTime    Endpoint = "presence over time"
+	EndpointDevices Endpoint = "presence across devices"
 )
 
 // Endpoints lists the endpoints in the order reports show them.
 var Endpoints = []Endpoint{EndpointPutStatus, EndpointGetStatus, EndpointPostList, EndpointGetList,
-	EndpointSync, EndpointFilter, EndpointEvents, EndpointGeneral, EndpointFederation}
+	EndpointSync, EndpointFilter, EndpointEvents, EndpointTime, EndpointDevices, EndpointGeneral, EndpointFederation}
 
 // Requirement is one checkable statement about a homeserver: one spec of
 // the suite checks exactly one requirement.
@@ -65,6 +69,14 @@ type Requirement struct {
 	// Federation marks requirements about presence between servers: they
 	// run only when the suite plays a remote server (--federation).
 	Federation bool
+	// Timers marks requirements about the server's idle and offline
+	// timers: they take minutes on a real server, so they run only when
+	// the run asks (Config.Timers, --timers), with its thresholds.
+	Timers bool
+	// Feature names the unstable feature (in /versions unstable_features)
+	// a requirement is about: it runs only against a server that
+	// advertises it, and is reported not run elsewhere.
+	Feature string
 }
 
 // Version sets for requirements that hold for some versions only.
@@ -104,6 +116,10 @@ func (r Requirement) labels() ginkgo.Labels {
 		labels = append(labels, "events")
 	case EndpointFederation:
 		labels = append(labels, "federation")
+	case EndpointTime:
+		labels = append(labels, "time")
+	case EndpointDevices:
+		labels = append(labels, "devices")
 	default:
 		labels = append(labels, "general")
 	}
@@ -112,6 +128,9 @@ func (r Requirement) labels() ginkgo.Labels {
 	}
 	if r.Slow {
 		labels = append(labels, "slow")
+	}
+	if r.Timers {
+		labels = append(labels, "timers")
 	}
 	return labels
 }

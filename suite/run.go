@@ -54,6 +54,16 @@ type Config struct {
 	// FederationOff says why the federation requirements are not
 	// applicable when Federation is empty; empty gives the usual reason.
 	FederationOff string
+	// Timers runs the requirements about the server's idle and offline
+	// timers, which otherwise are not run; Thresholds are the target's
+	// (see timers.go).
+	Timers     bool
+	Thresholds Thresholds
+	// TimersTarget is where the timer requirements run, when not Target:
+	// the bundled mock runs them on an instance of its own with short
+	// thresholds, so that its timers do not disturb the other
+	// requirements.
+	TimersTarget string
 }
 
 // Shard is a slice of the requirements for one process of a parallel run.
@@ -152,6 +162,11 @@ func Run(cfg Config, t ginkgo.GinkgoTestingT) (*report.Result, error) {
 				Outcome: report.NotApplicable, Reason: fmt.Sprintf("holds for %s, not %s", req.VersionsText(), cfg.API.Name)})
 			return
 		}
+		if req.Timers && !cfg.Timers {
+			notApplicable = append(notApplicable, report.Entry{ID: req.ID, Level: string(req.Level), Endpoint: string(req.Endpoint), Text: req.Text,
+				Outcome: report.Skipped, Reason: "a timer requirement: runs only with --timers"})
+			return
+		}
 		text := req.ID + ": " + req.Text
 		byText[text] = req
 		// Specs whose bodies run ahead come last, so the others run while
@@ -170,11 +185,14 @@ func Run(cfg Config, t ginkgo.GinkgoTestingT) (*report.Result, error) {
 			}
 			body(s)
 			s.finish()
-		}, ginkgo.SpecTimeout(cfg.SpecTimeout))
+		}, ginkgo.SpecTimeout(r.specTimeout(req)))
 	}))
 	ginkgo.BeforeSuite(func() { r.startAhead(ahead) })
 
 	result := &report.Result{API: cfg.API.Name, Target: cfg.Target, Strict: cfg.Strict, Schemas: cfg.API.Schemas(), Started: time.Now()}
+	if cfg.Timers {
+		result.Thresholds = cfg.Thresholds.report(cfg.TimersTarget)
+	}
 	ginkgo.ReportAfterSuite("mxpresence conformance report", func(rep ginkgo.Report) {
 		result.Interrupted = interruptedBySignal(rep)
 		for _, sr := range rep.SpecReports {
@@ -369,6 +387,8 @@ func define(r registrar) {
 	lastSyncRequirements(r)
 	eventsRequirements(r)
 	moreEventsRequirements(r)
+	timeRequirements(r)
+	deviceRequirements(r)
 	generalRequirements(r)
 	federationRequirements(r)
 }

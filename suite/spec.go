@@ -66,7 +66,11 @@ func (r *runner) newSpec(ctx context.Context, req Requirement) *Spec {
 func (r *runner) newSpecLogging(ctx context.Context, req Requirement, log io.Writer) (*Spec, error) {
 	s := &Spec{ctx: ctx, log: log, req: req, run: r, soft: r.isSoft(req)}
 	s.g = gomega.NewGomega(s.fail)
-	c, err := client.New(r.cfg.Target, r.cfg.API, client.Options{
+	target := r.cfg.Target
+	if req.Timers && r.cfg.TimersTarget != "" {
+		target = r.cfg.TimersTarget
+	}
+	c, err := client.New(target, r.cfg.API, client.Options{
 		Timeout:           r.cfg.Timeout,
 		HTTP:              r.http,
 		Log:               log,
@@ -181,4 +185,19 @@ func (s *Spec) Sleep(d time.Duration) {
 	case <-s.ctx.Done():
 		s.fail("the spec was cancelled while waiting")
 	}
+}
+
+// NewDevice logs in again as a user the spec provisioned: a second device
+// of theirs. Users from a file have no password the suite knows, so there
+// it fails the spec, saying so.
+func (s *Spec) NewDevice(of *client.Session) *client.Session {
+	src, ok := s.run.users.(deviceSource)
+	if !ok {
+		s.fail(fmt.Sprintf("Cannot log %s in on a second device: users from --users-file come without a password; register users (open registration or --shared-secret) for the requirements about devices.", of.UserID))
+	}
+	d, err := src.NewDevice(s.ctx, s.client, of)
+	if err != nil {
+		s.fail(fmt.Sprintf("Cannot log %s in on a second device: %v", of.UserID, err))
+	}
+	return d
 }

@@ -153,3 +153,24 @@ func (p *Pool) NewUser(ctx context.Context, c *client.Client) (*client.Session, 
 	}
 	return s, nil
 }
+
+// deviceSource is a UserSource that can log a user it made in again, on
+// a new device, for the requirements about one user's devices.
+type deviceSource interface {
+	NewDevice(ctx context.Context, c *client.Client, of *client.Session) (*client.Session, error)
+}
+
+// NewDevice logs in as a user this source registered, on a new device.
+func (r *Registration) NewDevice(ctx context.Context, c *client.Client, of *client.Session) (*client.Session, error) {
+	localpart, _, _ := strings.Cut(strings.TrimPrefix(of.UserID, "@"), ":")
+	s, ex, err := c.Login(ctx, localpart, r.password)
+	if err != nil {
+		return nil, fmt.Errorf("%w\n\n%s", err, ex)
+	}
+	return s, nil
+}
+
+// NewDevice logs in as a user this source registered, on a new device.
+func (s *SharedSecret) NewDevice(ctx context.Context, c *client.Client, of *client.Session) (*client.Session, error) {
+	return s.reg.NewDevice(ctx, c, of)
+}

@@ -80,6 +80,25 @@ func faultArgs(d mockserver.Deviation) []string {
 	if !slices.ContainsFunc(d.CaughtBy, isSlow) {
 		args = append(args, "--label-filter", "!slow")
 	}
+	if len(d.CaughtBy) > 0 && !slices.ContainsFunc(d.CaughtBy, func(id string) bool { return !isTimeOrDevice(id) }) {
+		// A fault of presence over time or across devices is caught in its
+		// own groups; the rest of the suite would only add minutes under
+		// the race detector.
+		args = append(args, "--focus", "PRES-(TIME|DEVICE)-")
+	}
+	return withTimers(d, args)
+}
+
+func isTimeOrDevice(id string) bool {
+	return strings.HasPrefix(id, "PRES-TIME-") || strings.HasPrefix(id, "PRES-DEVICE-")
+}
+
+// withTimers runs the timer requirements for a deviation of the timers,
+// on the bundled mock's short thresholds.
+func withTimers(d mockserver.Deviation, args []string) []string {
+	if d.Timers {
+		return append(args, "--timers")
+	}
 	return args
 }
 
@@ -296,7 +315,7 @@ func faultTable(runs []deviationRun) string {
 		if d.Transient {
 			caughtBy = "whichever requirements meet it, a different set each run; the [finding](suite.md#findings) is the same"
 		}
-		fmt.Fprintf(&b, "| `%s` | %s | %s | `--api %s` | %s |\n", d.Name, d.Category, cell(d.Description), d.SuiteAPI(), caughtBy)
+		fmt.Fprintf(&b, "| `%s` | %s | %s | `%s` | %s |\n", d.Name, d.Category, cell(d.Description), suiteRun(d), caughtBy)
 	}
 	return b.String()
 }
@@ -315,9 +334,14 @@ func variationTable(runs []deviationRun) string {
 		if run.result != nil {
 			warned, skipped = list(run.result.WithOutcome(report.Warned)), list(run.result.WithOutcome(report.Skipped))
 		}
-		fmt.Fprintf(&b, "| `%s` | %s | `--api %s` | %s | %s |\n", run.deviation.Name, cell(run.deviation.Description), run.deviation.SuiteAPI(), warned, skipped)
+		fmt.Fprintf(&b, "| `%s` | %s | `%s` | %s | %s |\n", run.deviation.Name, cell(run.deviation.Description), suiteRun(run.deviation), warned, skipped)
 	}
 	return b.String()
+}
+
+// suiteRun names the flags a deviation's run differs by.
+func suiteRun(d mockserver.Deviation) string {
+	return strings.Join(withTimers(d, []string{"--api", d.SuiteAPI()}), " ")
 }
 
 func cell(s string) string { return strings.ReplaceAll(s, "|", `\|`) }
@@ -363,4 +387,27 @@ func TestEveryDeliveryRequirementHasAFault(t *testing.T) {
 
 func isDelivery(id string) bool {
 	return strings.HasPrefix(id, "PRES-SYNC-") || strings.HasPrefix(id, "PRES-EVENTS-")
+}
+
+// Every requirement about presence over time and across devices is one
+// some fault makes fail, SHOULD ones included.
+func TestEveryTimeAndDeviceRequirementHasAFault(t *testing.T) {
+	declared := map[string]bool{}
+	for _, d := range mockserver.Faults() {
+		for _, id := range d.CaughtBy {
+			declared[id] = true
+		}
+	}
+	n := 0
+	for _, r := range suite.Catalogue() {
+		if r.Endpoint == suite.EndpointTime || r.Endpoint == suite.EndpointDevices {
+			n++
+			if !declared[r.ID] {
+				t.Errorf("%s: no fault declares it", r.ID)
+			}
+		}
+	}
+	if n < 9 {
+		t.Errorf("%d requirements about time and devices; issue 16 asks for idle, offline, freshness, currently_active and four about two devices", n)
+	}
 }

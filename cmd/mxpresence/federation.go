@@ -53,8 +53,7 @@ func describeFederation(fedURL string) string {
 // startBundledMock serves the mock on a free loopback port and, when
 // federate, its federation API on a second one (plain HTTP, as a test
 // Dendrite serves it); stop stops both.
-func startBundledMock(deviations []mockserver.Deviation, federate bool) (clientURL, fedURL string, stop func(), err error) {
-	opts := mockserver.Options{Deviations: deviations}
+func startBundledMock(opts mockserver.Options, federate bool) (clientURL, fedURL string, stop func(), err error) {
 	if federate {
 		opts.Federation = &mockserver.FederationOptions{}
 	}

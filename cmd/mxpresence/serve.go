@@ -46,6 +46,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.Var(&variations, "variation", "switch on the legitimate variation `NAME`; repeatable")
 	listFaults := fs.Bool("list-faults", false, "list the faults and variations, and exit")
 	fedAddr := fs.String("federation-addr", "", "also serve the Server-Server API (plain HTTP) on `host:port` and send presence to the servers in the users' rooms; empty: no federation")
+	idleAfter := fs.Duration("idle-after", mockserver.DefaultIdleAfter, "show an online user with no activity for this `long` as unavailable")
+	offlineAfter := fs.Duration("offline-after", mockserver.DefaultOfflineAfter, "show a user offline this `long` after all their devices stopped syncing")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: mxpresence serve [flags]")
 		fmt.Fprintln(stderr)
@@ -78,7 +80,13 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "mxpresence serve: --rate-limit %v: want a number of requests per second, or 0 for no limit\n", *rate)
 		return 2
 	}
+	if *idleAfter <= 0 || *offlineAfter <= 0 {
+		fmt.Fprintf(stderr, "mxpresence serve: --idle-after %s, --offline-after %s: want durations above zero\n", *idleAfter, *offlineAfter)
+		return 2
+	}
 	opts := mockserver.Options{
+		IdleAfter:                *idleAfter,
+		OfflineAfter:             *offlineAfter,
 		ServerName:               *serverName,
 		RateLimit:                *rate,
 		NoRateLimit:              *rate == 0,

@@ -213,6 +213,8 @@ func TestServeRefusesBadFlags(t *testing.T) {
 	}{
 		{[]string{"--rate-limit", "-1"}, 2, "--rate-limit"},
 		{[]string{"--rate-limit", "NaN"}, 2, "--rate-limit"},
+		{[]string{"--idle-after", "0s"}, 2, "--idle-after"},
+		{[]string{"--offline-after", "-1s"}, 2, "--offline-after"},
 		{[]string{"--user", "alice"}, 2, "NAME:PASSWORD"},
 		{[]string{"--user", ":pw"}, 2, "NAME:PASSWORD"},
 		{[]string{"--user", "Alice:pw"}, 2, "M_INVALID_USERNAME"},

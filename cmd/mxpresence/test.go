@@ -50,6 +50,8 @@ type testFlags struct {
 	sharedSecret                         string
 	specDir                              string
 	federation                           string
+	timers                               bool
+	idleAfter, offlineAfter              time.Duration
 }
 
 func runTest(args []string, stdout, stderr io.Writer) int {
@@ -70,7 +72,7 @@ func runTest(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&f.skipFile, "skip-file", "", `known failures: one "REQUIREMENT-ID reason" per line`)
 	fs.Var(&f.focus, "focus", "run only requirements whose ID or text matches this regular expression (repeatable)")
 	fs.Var(&f.skip, "skip", "skip requirements whose ID or text matches this regular expression (repeatable)")
-	fs.StringVar(&f.labelFilter, "label-filter", "", "ginkgo label filter over MUST, SHOULD, status, list, sync, events, general, federation, GET, PUT, POST, slow; e.g. 'MUST && !slow'")
+	fs.StringVar(&f.labelFilter, "label-filter", "", "ginkgo label filter over MUST, SHOULD, status, list, sync, events, time, devices, general, federation, GET, PUT, POST, slow, timers; e.g. 'MUST && !slow'")
 	fs.BoolVar(&f.list, "list", false, "print the catalogue of requirements and exit")
 	fs.StringVar(&f.listFormat, "format", "text", "catalogue format for --list: text or markdown")
 	fs.BoolVar(&f.noColor, "no-color", false, "no colour in the progress output")
@@ -79,6 +81,9 @@ func runTest(args []string, stdout, stderr io.Writer) int {
 	fs.Var(&f.mockVariations, "mock-variation", "check the bundled mock server with this legitimate variation switched on (repeatable)")
 	fs.StringVar(&f.specDir, "spec", "", "validate every response against the official documents of this Matrix spec checkout (its data/api/client-server/, OpenAPI 3.1, or api/client-server/ of an r0 tree, Swagger 2.0) instead of the embedded ones; e.g. ../shared/spec/v3/v1.19 with --api v3 (default: the embedded documents)")
 	fs.StringVar(&f.federation, "federation", "", "the target's federation API base URL (on a test Dendrite, the client API's listener): the suite plays a remote homeserver and checks presence between servers (PRES-FED); off skips them. Default: on for the bundled mock, off with --target")
+	fs.BoolVar(&f.timers, "timers", false, "also run the requirements about the server's idle and offline timers (PRES-TIME-01..03): minutes on a real server; the bundled mock runs them with short thresholds of its own")
+	fs.DurationVar(&f.idleAfter, "idle-after", 0, "with --timers, the target's idle threshold: an online user with no activity for this long is shown unavailable (default 5m, Synapse's and the spec's example; 2s on the bundled mock)")
+	fs.DurationVar(&f.offlineAfter, "offline-after", 0, "with --timers, the target's offline threshold: a user whose clients all stopped syncing this long ago is shown offline (default 30s, Synapse's; 1s on the bundled mock)")
 	fs.IntVar(&f.procs, "procs", 1, "run the requirements in this many processes at once")
 	fs.StringVar(&f.shard, "shard", "", "run only shard I of N (I/N, 0-based); what --procs gives each process")
 	fs.Usage = func() {
@@ -210,14 +215,28 @@ func (f *testFlags) config(stderr io.Writer) (suite.Config, func(), error) {
 	if err := f.federationConfig(&cfg); err != nil {
 		return cfg, cleanup, err
 	}
+	if f.idleAfter < 0 || f.offlineAfter < 0 {
+		return cfg, cleanup, fmt.Errorf("--idle-after %s, --offline-after %s: want durations above zero", f.idleAfter, f.offlineAfter)
+	}
 	if cfg.Target == "" {
-		url, fedURL, stop, err := startBundledMock(deviations, cfg.FederationOff == "")
+		url, fedURL, stop, err := startBundledMock(mockserver.Options{Deviations: deviations}, cfg.FederationOff == "")
 		if err != nil {
 			return cfg, cleanup, err
 		}
 		fmt.Fprintf(stderr, "mxpresence test: no --target; checking the bundled mock server at %s%s%s\n", url, describeDeviations(deviations), describeFederation(fedURL))
 		cfg.Target, cfg.Federation, cleanup = url, fedURL, stop
+		if f.timers {
+			var stopTimers func()
+			if cfg.TimersTarget, cfg.Thresholds, stopTimers, err = startTimersMock(f, deviations, stderr); err != nil {
+				return cfg, cleanup, err
+			}
+			cleanup = func() { stop(); stopTimers() }
+		}
 	}
+	if f.timers && cfg.TimersTarget == "" {
+		cfg.Thresholds = suite.Thresholds{IdleAfter: cmp.Or(f.idleAfter, suite.DefaultIdleAfter), OfflineAfter: cmp.Or(f.offlineAfter, suite.DefaultOfflineAfter)}
+	}
+	cfg.Timers = f.timers
 	apiName := f.apiName
 	if apiName == "" {
 		// Servers of today serve r0 and v3, never the seed's v1: a bare

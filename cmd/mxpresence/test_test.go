@@ -186,12 +186,48 @@ func TestEveryVersionPassesAgainstTheMock(t *testing.T) {
 			}
 			for _, r := range suite.Catalogue() {
 				want := report.Passed
-				if !r.AppliesTo(version) || (r.Federation && !remote.CanJoin) {
+				switch {
+				case !r.AppliesTo(version), r.Federation && !remote.CanJoin:
 					want = report.NotApplicable
+				case r.Timers:
+					want = report.Skipped // only with --timers
+				case r.Feature != "":
+					want = report.Skipped // the reference advertises no unstable feature
 				}
 				if got, _ := result.Outcome(r.ID); got != want {
 					t.Errorf("%s: %s, want %s", r.ID, got, want)
 				}
+			}
+		})
+	}
+}
+
+// With --timers the bundled mock runs the timer requirements too, on short
+// thresholds that the report names, and passes them.
+func TestTimersPassAgainstTheMock(t *testing.T) {
+	for _, api := range []string{"r0", "v3"} {
+		t.Run(api, func(t *testing.T) {
+			t.Parallel()
+			jsonPath := filepath.Join(t.TempDir(), "report.json")
+			code, out, errOut := mxpresence(t, "test", "--api", api, "--timers", "--no-color", "--json", jsonPath)
+			if code != 0 {
+				t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+			}
+			result := readReport(t, jsonPath)
+			for _, r := range suite.Catalogue() {
+				want := report.Passed
+				switch {
+				case !r.AppliesTo(api):
+					want = report.NotApplicable
+				case r.Feature != "":
+					want = report.Skipped // the reference advertises no unstable feature
+				}
+				if got, _ := result.Outcome(r.ID); got != want {
+					t.Errorf("%s: %s, want %s", r.ID, got, want)
+				}
+			}
+			if !strings.Contains(result.Thresholds, "idle after 2s") || !strings.Contains(out, "Timer requirements assumed: idle after 2s") {
+				t.Errorf("the report does not name the thresholds: %q\n%s", result.Thresholds, out)
 			}
 		})
 	}

@@ -28,6 +28,9 @@ func WriteMarkdown(w io.Writer, r *Result) error {
 	if r.Schemas != "" {
 		fmt.Fprintf(&b, "\nResponses validated against %s.\n", r.Schemas)
 	}
+	if r.Thresholds != "" {
+		fmt.Fprintf(&b, "\nTimer requirements assumed: %s.\n", r.Thresholds)
+	}
 
 	columns := []Outcome{Passed, Failed, Warned, KnownFailure, Skipped, NotApplicable}
 	b.WriteString("\n| endpoint | passed | failed | warned | known | skipped | n/a |\n|---|---:|---:|---:|---:|---:|---:|\n")

@@ -72,6 +72,9 @@ type Result struct {
 	// Federation is what the target sent the suite's remote server, apart
 	// from the verdict; nil when the run played no remote server.
 	Federation *FederationFigures `json:"federation,omitempty"`
+	// Thresholds names the idle and offline thresholds the timer
+	// requirements assumed; empty when they did not run (no --timers).
+	Thresholds string `json:"thresholds,omitempty"`
 }
 
 // Passed reports the verdict: the run started and no requirement failed.

@@ -60,6 +60,9 @@ func writeSummary(w io.Writer, r *Result) {
 	writeDetails(w, r, KnownFailure, "KNOWN FAILURES (expected by the skip file)", false)
 	writeDetails(w, r, UnexpectedPass, "UNEXPECTED PASSES (listed in the skip file, but passed: remove them from it)", false)
 
+	if r.Thresholds != "" {
+		fmt.Fprintf(w, "\nTimer requirements assumed: %s\n", r.Thresholds)
+	}
 	fmt.Fprintf(w, "\nVERDICT: %s (%s API): %s\n", r.Verdict(), r.API, tally(r))
 }
 
