@@ -231,11 +231,18 @@ func TestAwaitWakesOnArrival(t *testing.T) {
 	st := newStubTarget(t)
 	s := startRemote(t, st)
 	since := time.Now()
+	// Await returns once the transaction is recorded, which can be before
+	// its response is written: the test waits for the sender, so that the
+	// server is not closed under it.
+	sent := make(chan struct{})
 	go func() {
+		defer close(sent)
 		time.Sleep(100 * time.Millisecond)
 		sendTo(t, s, st, st.key, s.Name(), presenceTxn(st.name, map[string]any{"user_id": "@late:stub.example", "presence": "unavailable", "last_active_ago": 0}))
 	}()
-	if _, _, ok := s.Await(context.Background(), since, time.Now().Add(5*time.Second), func(p PushItem) bool { return p.UserID == "@late:stub.example" }); !ok {
+	_, _, ok := s.Await(context.Background(), since, time.Now().Add(5*time.Second), func(p PushItem) bool { return p.UserID == "@late:stub.example" })
+	<-sent
+	if !ok {
 		t.Fatal("Await did not see a transaction that arrived while it waited")
 	}
 }
