@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -25,12 +26,39 @@ import (
 // concurrentRuns bounds the suite processes at once: each mostly waits on
 // timeouts and settle windows, so more than the cores pays, but the race
 // detector makes each process CPU-bound.
-func concurrentRuns() int {
-	if raceEnabled {
+func concurrentRuns(raceBuilt bool) int {
+	if raceBuilt {
 		return runtime.GOMAXPROCS(0)
 	}
 	return 4 * runtime.GOMAXPROCS(0)
 }
+
+// selfTestBinary is what the self-test runs, one process a deviation.
+// Under the race detector it is a plain build of mxpresence, made once:
+// a hundred and more race-instrumented suite runs, two at a time, took
+// most of CI's ten minutes, while the races they could show, in the
+// suite and the mock, are the race detector's in the suite's and the
+// mock's own tests (the suite against the reference mock, in process).
+// If the build fails, the race-built test binary runs them, slowly.
+// selfTestDir holds that build; TestMain removes it.
+var selfTestDir string
+
+var selfTestBinary = sync.OnceValues(func() (path string, raceBuilt bool) {
+	if !raceEnabled {
+		return os.Args[0], false
+	}
+	dir, err := os.MkdirTemp("", "mxpresence-selftest-")
+	if err != nil {
+		return os.Args[0], true
+	}
+	selfTestDir = dir
+	bin := filepath.Join(dir, "mxpresence")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "self-test: a plain build of mxpresence failed, so the race-built test binary runs the deviations: %v\n%s", err, out)
+		return os.Args[0], true
+	}
+	return bin, false
+})
 
 // deviationRun is one suite run against the mock with one deviation on.
 type deviationRun struct {
@@ -44,7 +72,8 @@ func runDeviations(t *testing.T, ds []mockserver.Deviation, args func(mockserver
 	t.Helper()
 	dir := t.TempDir()
 	runs := make([]deviationRun, len(ds))
-	sem := make(chan struct{}, concurrentRuns())
+	bin, raceBuilt := selfTestBinary()
+	sem := make(chan struct{}, concurrentRuns(raceBuilt))
 	var wg sync.WaitGroup
 	for i, d := range ds {
 		wg.Add(1)
@@ -53,7 +82,7 @@ func runDeviations(t *testing.T, ds []mockserver.Deviation, args func(mockserver
 			sem <- struct{}{}
 			defer func() { <-sem }()
 			jsonPath := filepath.Join(dir, d.Name+"-"+d.SuiteAPI()+".json")
-			code, out, errOut := mxpresence(t, append(args(d), "--json", jsonPath, "--no-color")...)
+			code, out, errOut := runBinary(t, bin, append(args(d), "--json", jsonPath, "--no-color")...)
 			run := deviationRun{deviation: d, code: code, output: out + errOut}
 			if file, err := os.Open(jsonPath); err == nil {
 				run.result, _ = report.ReadJSON(file)

@@ -21,14 +21,25 @@ func TestMain(m *testing.M) {
 	if os.Getenv(runMainEnv) == "1" {
 		os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	if selfTestDir != "" {
+		os.RemoveAll(selfTestDir)
+	}
+	os.Exit(code)
 }
 
 // mxpresence runs the command in a process of its own and returns its exit
 // status and output.
 func mxpresence(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], args...)
+	return runBinary(t, os.Args[0], args...)
+}
+
+// runBinary runs bin, this test binary or a build of mxpresence, as
+// mxpresence with args.
+func runBinary(t *testing.T, bin string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
 	cmd.Env = append(os.Environ(), runMainEnv+"=1")
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
