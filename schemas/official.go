@@ -193,16 +193,10 @@ func (op *OfficialOperation) ValidateResponse(status int, body []byte) error {
 // loadOfficialFile indexes the operations of one document; a file that is
 // not an API document (no "swagger" or "openapi" key) has none.
 func loadOfficialFile(file string) ([]*OfficialOperation, error) {
-	abs, err := filepath.Abs(file)
-	if err != nil {
-		return nil, &LoadError{File: file, Err: err}
-	}
-	l := newLoader(os.DirFS("/"), filepath.ToSlash(abs), file, parseYAMLNodes)
-	root, err := l.read(l.rootPath)
+	l, rootMap, err := readDocument(file)
 	if err != nil {
 		return nil, err
 	}
-	rootMap, _ := root.(map[string]any)
 	openapi, _ := rootMap["openapi"].(string)
 	switch {
 	case rootMap == nil:

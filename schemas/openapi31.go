@@ -19,6 +19,22 @@ type ExampleOptions struct {
 	AssertFormats bool
 }
 
+// readDocument reads a document from disk, with a loader for the files its
+// $refs reach; rootMap is nil when its top level is not an object.
+func readDocument(file string) (l *loader, rootMap map[string]any, err error) {
+	abs, err := filepath.Abs(file)
+	if err != nil {
+		return nil, nil, &LoadError{File: file, Err: err}
+	}
+	l = newLoader(os.DirFS("/"), filepath.ToSlash(abs), file, parseYAMLNodes)
+	root, err := l.read(l.rootPath)
+	if err != nil {
+		return nil, nil, err
+	}
+	rootMap, _ = root.(map[string]any)
+	return l, rootMap, nil
+}
+
 // CheckFileExamples loads a Swagger 2.0 or an OpenAPI 3.1 document, with
 // every file its $refs reach, and checks each example it gives against the
 // schema the example illustrates. A document that cannot be loaded (a file
@@ -29,16 +45,10 @@ type ExampleOptions struct {
 // schema) pair once, and reported in the file and at the pointer where the
 // example is written; see checkOpenAPI31 for the sites.
 func CheckFileExamples(file string, opts ExampleOptions) ([]Example, error) {
-	abs, err := filepath.Abs(file)
-	if err != nil {
-		return nil, &LoadError{File: file, Err: err}
-	}
-	l := newLoader(os.DirFS("/"), filepath.ToSlash(abs), file, parseYAMLNodes)
-	root, err := l.read(l.rootPath)
+	l, rootMap, err := readDocument(file)
 	if err != nil {
 		return nil, err
 	}
-	rootMap, _ := root.(map[string]any)
 	openapi, isOpenAPI := rootMap["openapi"].(string)
 	switch {
 	case rootMap == nil:
