@@ -236,17 +236,8 @@ func (f *Federation) makeMembership(w http.ResponseWriter, r *http.Request, memb
 		writeJSON(w, http.StatusBadRequest, body)
 		return
 	}
-	info, ok := f.home.Room(roomID)
+	info, ok := f.roomFor(w, roomID, membership, userID)
 	if !ok {
-		writeError(w, http.StatusNotFound, "M_NOT_FOUND", "there is no room "+quote(roomID)+" on this server")
-		return
-	}
-	if membership == "join" && !info.Public {
-		writeError(w, http.StatusForbidden, "M_FORBIDDEN", "the room is not public and this server has no invites over federation")
-		return
-	}
-	if membership == "leave" && !slices.Contains(info.Members, userID) {
-		writeError(w, http.StatusForbidden, "M_FORBIDDEN", quote(userID)+" is not in the room")
 		return
 	}
 	f.rooms.mu.Lock()
@@ -262,6 +253,24 @@ func (f *Federation) makeMembership(w http.ResponseWriter, r *http.Request, memb
 }
 
 // ownUser says whether userID is a user of the server that signed r.
+// roomFor finds the room a server asks to join or leave, and refuses what
+// the mock's rooms do not allow: a join of a room that is not public (no
+// invites over federation), a leave by a user who is not in it.
+func (f *Federation) roomFor(w http.ResponseWriter, roomID, membership, userID string) (RoomInfo, bool) {
+	info, ok := f.home.Room(roomID)
+	switch {
+	case !ok:
+		writeError(w, http.StatusNotFound, "M_NOT_FOUND", "there is no room "+quote(roomID)+" on this server")
+	case membership == "join" && !info.Public:
+		writeError(w, http.StatusForbidden, "M_FORBIDDEN", "the room is not public and this server has no invites over federation")
+	case membership == "leave" && !slices.Contains(info.Members, userID):
+		writeError(w, http.StatusForbidden, "M_FORBIDDEN", quote(userID)+" is not in the room")
+	default:
+		return info, true
+	}
+	return info, false
+}
+
 func (f *Federation) ownUser(r *http.Request, userID string) bool {
 	_, server, err := id.UserID(userID).ParseAndValidateRelaxed()
 	return err == nil && userID != "" && userID[0] == '@' && server == Origin(r)
@@ -323,17 +332,8 @@ func (f *Federation) sendMembership(w http.ResponseWriter, r *http.Request, memb
 		writeError(w, http.StatusForbidden, "M_FORBIDDEN", "the event's signature does not verify: "+err.Error())
 		return
 	}
-	info, ok := f.home.Room(roomID)
+	info, ok := f.roomFor(w, roomID, membership, string(p.Sender))
 	if !ok {
-		writeError(w, http.StatusNotFound, "M_NOT_FOUND", "there is no room "+quote(roomID)+" on this server")
-		return
-	}
-	if membership == "join" && !info.Public {
-		writeError(w, http.StatusForbidden, "M_FORBIDDEN", "the room is not public and this server has no invites over federation")
-		return
-	}
-	if membership == "leave" && !slices.Contains(info.Members, string(p.Sender)) {
-		writeError(w, http.StatusForbidden, "M_FORBIDDEN", "the sender is not in the room")
 		return
 	}
 	f.rooms.mu.Lock()
