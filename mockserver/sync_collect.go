@@ -103,7 +103,12 @@ type delivery struct {
 // upTo, the position the response's token names, and each user appears
 // once, with the state they are in now, in stream order.
 func (s *Server) collect(api *apiVersion, viewer *user, since uint64, initial bool) (out []delivery, rooms []joinedRoom, upTo uint64) {
-	if !initial {
+	// Positions are consecutive, so what the log holds after since is
+	// known before it is read. Past logScanMax entries, walking the mates
+	// costs less: when thousands of users come online at once, each
+	// long-poll would otherwise look through every one of them (and copy
+	// them out of the log's chunks), thousands of times over.
+	if !initial && s.stream.current()-since <= logScanMax {
 		if entries, upTo, ok := s.stream.since(since); ok {
 			return s.collectFromLog(api, viewer, since, entries, upTo)
 		}
@@ -116,8 +121,14 @@ func (s *Server) collect(api *apiVersion, viewer *user, since uint64, initial bo
 	return out, rooms, upTo
 }
 
-// collectFromMates walks every mate: for initial syncs, and for tokens
-// older than the log.
+// logScanMax is how many log entries collect looks through before it walks
+// the mates instead; a look at one entry costs about as much as a look at
+// one mate.
+const logScanMax = 256
+
+// collectFromMates walks every mate: for initial syncs, for tokens older
+// than the log, and for tokens with more than logScanMax changes after
+// them.
 func (s *Server) collectFromMates(mates []mate, since uint64, initial bool) (out []delivery, upTo uint64) {
 	upTo = s.stream.current()
 	out = make([]delivery, 0, len(mates))

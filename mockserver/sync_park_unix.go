@@ -14,6 +14,9 @@ const canSeeHangUps = true
 // failed, without waiting and without taking what the client sent: a peek
 // that finds the end of the stream, or an error other than "nothing yet".
 func hungUp(conn net.Conn) bool {
+	if rc, ok := conn.(*reusableConn); ok {
+		conn = rc.Conn
+	}
 	sc, ok := conn.(syscall.Conn)
 	if !ok {
 		return false

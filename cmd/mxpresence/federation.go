@@ -63,7 +63,7 @@ func startBundledMock(opts mockserver.Options, federate bool) (clientURL, fedURL
 		return "", "", nil, fmt.Errorf("start the mock server: %w", err)
 	}
 	servers := []*http.Server{{Handler: mock, ReadHeaderTimeout: 10 * time.Second}}
-	listeners := []net.Listener{lnClient}
+	listeners := []net.Listener{mock.ReuseConnections(lnClient)}
 	clientURL = "http://" + lnClient.Addr().String()
 	if federate {
 		lnFed, err := net.Listen("tcp", "127.0.0.1:0")

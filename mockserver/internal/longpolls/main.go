@@ -59,8 +59,9 @@ func serveChild() {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	srv := &http.Server{Handler: mockserver.New(mockserver.Options{NoRateLimit: true}), ReadHeaderTimeout: 10 * time.Second}
-	go srv.Serve(ln)
+	mock := mockserver.New(mockserver.Options{NoRateLimit: true})
+	srv := &http.Server{Handler: mock, ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(mock.ReuseConnections(ln))
 	fmt.Printf("listening on http://%s\n", ln.Addr())
 	// Each line on stdin asks for the memory figures ("gc": after returning
 	// what is garbage to the OS); end of input ends it.
