@@ -48,6 +48,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fedAddr := fs.String("federation-addr", "", "also serve the Server-Server API (plain HTTP) on `host:port` and send presence to the servers in the users' rooms; empty: no federation")
 	idleAfter := fs.Duration("idle-after", mockserver.DefaultIdleAfter, "show an online user with no activity for this `long` as unavailable")
 	offlineAfter := fs.Duration("offline-after", mockserver.DefaultOfflineAfter, "show a user offline this `long` after all their devices stopped syncing")
+	memoryFloor := fs.Int64("memory-floor", defaultMemoryFloor>>20, "keep the Go runtime's soft memory limit at the larger of this many `MiB` and twice the live heap, so that memory taken by a burst of connections goes back to the system; 0: leave the runtime alone (as does a GOMEMLIMIT in the environment)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: mxpresence serve [flags]")
 		fmt.Fprintln(stderr)
@@ -79,6 +80,13 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if *rate < 0 || math.IsNaN(*rate) || math.IsInf(*rate, 0) {
 		fmt.Fprintf(stderr, "mxpresence serve: --rate-limit %v: want a number of requests per second, or 0 for no limit\n", *rate)
 		return 2
+	}
+	if *memoryFloor < 0 {
+		fmt.Fprintf(stderr, "mxpresence serve: --memory-floor %d: want MiB, or 0 to leave the runtime alone\n", *memoryFloor)
+		return 2
+	}
+	if *memoryFloor > 0 && os.Getenv("GOMEMLIMIT") == "" {
+		defer governMemory(*memoryFloor << 20)()
 	}
 	if *idleAfter <= 0 || *offlineAfter <= 0 {
 		fmt.Fprintf(stderr, "mxpresence serve: --idle-after %s, --offline-after %s: want durations above zero\n", *idleAfter, *offlineAfter)
@@ -130,7 +138,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		ErrorLog:          slog.NewLogLogger(opts.Logger.Handler(), slog.LevelWarn),
 	}
 	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
+	go func() { served <- srv.Serve(mock.ReuseConnections(ln)) }()
 	var fed *fedListener
 	if *fedAddr != "" {
 		if fed, err = listenFederation(*fedAddr, mock, opts.Logger); err != nil {
