@@ -39,7 +39,7 @@ type benchFlags struct {
 	maxP99                                   time.Duration
 	maxLost                                  int
 	mockFaults, mockVariations, from         stringList
-	mockLog                                  string
+	mockLog, cpuProfile                      string
 	noProgress                               bool
 }
 
@@ -79,6 +79,7 @@ func benchMain(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	fs.StringVar(&f.mockLog, "mock-log", "", "write the bundled mock's access log to this file (default: discarded; it is written either way)")
 	fs.Var(&f.from, "from", "draw and tabulate earlier JSON reports instead of running: `[LABEL=]FILE`, repeatable; reports of one label are one series of the SVG, a point per run and a line through the medians")
 	fs.BoolVar(&f.noProgress, "no-progress", false, "no progress bar even on a terminal")
+	fs.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile of the bench itself, the load's side, over the measured span (one size: the last), to this file")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: mxpresence bench [flags]")
 		fmt.Fprintln(stderr)
@@ -199,6 +200,15 @@ func (f *benchFlags) runSize(ctx context.Context, n int, rep *bench.Report, stde
 	}
 	if !f.noProgress && isTerminal(stderr) {
 		cfg.Progress = stderr
+	}
+	if f.cpuProfile != "" {
+		// Each size overwrites the file: a sweep leaves the last size's.
+		out, err := os.Create(f.cpuProfile)
+		if err != nil {
+			return nil, fmt.Errorf("%w: --cpuprofile: %v", bench.ErrCannotStart, err)
+		}
+		defer out.Close()
+		cfg.CPUProfile = out
 	}
 	return bench.Run(ctx, cfg)
 }

@@ -19,6 +19,8 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"os"
+	"runtime/pprof"
 	"sync"
 	"time"
 
@@ -60,6 +62,10 @@ type Config struct {
 	Probe Probe
 	// Progress, when not nil, receives a progress bar.
 	Progress io.Writer
+	// CPUProfile, when not nil, receives a CPU profile of the bench itself
+	// over the measured span, from the first change to the window's end:
+	// the load's side of a figure, without the set-up.
+	CPUProfile io.Writer
 }
 
 func (c *Config) defaults() error {
@@ -110,10 +116,11 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if err := cfg.defaults(); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrCannotStart, err)
 	}
+	// Set-up and the driver share a pool of connections; each watcher has
+	// one of its own (below).
 	transport := &http.Transport{
-		// One connection per watcher, kept: a long-poll loop reuses its own.
-		MaxIdleConns:        cfg.N + 64,
-		MaxIdleConnsPerHost: cfg.N + 64,
+		MaxIdleConns:        cfg.Setup + 64,
+		MaxIdleConnsPerHost: cfg.Setup + 64,
 		IdleConnTimeout:     cfg.PollTimeout + time.Minute,
 	}
 	defer transport.CloseIdleConnections()
@@ -123,7 +130,8 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		return nil, fmt.Errorf("%w: %v", ErrCannotStart, err)
 	}
 	// Load requests are never retried: a 429 is counted, not hidden.
-	loadClient, _ := client.New(cfg.Target, cfg.API, client.Options{Timeout: cfg.PollTimeout + cfg.Timeout, HTTP: hc, Retries429: -1})
+	loadOptions := client.Options{Timeout: cfg.PollTimeout + cfg.Timeout, HTTP: hc, Retries429: -1}
+	loadClient, _ := client.New(cfg.Target, cfg.API, loadOptions)
 
 	bar := newProgress(cfg.Progress)
 	defer bar.done()
@@ -142,7 +150,17 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	tag := newTag()
 	watchers := make([]*watcher, cfg.N)
 	for i, s := range users {
-		watchers[i] = &watcher{index: i, session: loadClient.As(s.UserID, s.Token), tag: tag, pollTimeout: cfg.PollTimeout}
+		// A connection pool of its own, as each real client has: from one
+		// shared pool, a burst of polls dials more connections than there
+		// are watchers (a poll takes whichever connection frees first, and
+		// the dial it started joins the pool), and the spares would cost
+		// the server as idle connections what no real set of clients costs.
+		own := &http.Transport{MaxIdleConnsPerHost: 1, IdleConnTimeout: cfg.PollTimeout + time.Minute}
+		defer own.CloseIdleConnections()
+		opts := loadOptions
+		opts.HTTP = &http.Client{Transport: own}
+		c, _ := client.New(cfg.Target, cfg.API, opts)
+		watchers[i] = &watcher{index: i, session: c.As(s.UserID, s.Token), tag: tag, pollTimeout: cfg.PollTimeout}
 	}
 	if err := startWatchers(ctx, cfg, watchers, users, setupClient, bar); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrCannotStart, err)
@@ -158,6 +176,15 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	var before Usage
 	if cfg.Probe != nil {
 		before, _ = cfg.Probe.Sample()
+	}
+	self := ProcProbe{PID: os.Getpid()}
+	selfBefore, selfErr := self.Sample()
+	if cfg.CPUProfile != nil {
+		if err := pprof.StartCPUProfile(cfg.CPUProfile); err != nil {
+			stopWatching()
+			wg.Wait()
+			return nil, fmt.Errorf("%w: CPU profile: %v", ErrCannotStart, err)
+		}
 	}
 	peak := startPeakWatch(cfg.Probe)
 	load := loadAverage()
@@ -187,6 +214,10 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if cfg.Probe != nil {
 		after, _ = cfg.Probe.Sample()
 	}
+	selfAfter, selfErrAfter := self.Sample()
+	if cfg.CPUProfile != nil {
+		pprof.StopCPUProfile()
+	}
 	peakRSS := peak.stop()
 	stopWatching()
 	wg.Wait()
@@ -199,6 +230,9 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	r.Settle = cfg.Settle.Seconds()
 	r.LoadAverage = load
 	r.Rooms = len(rooms)
+	if selfErr == nil && selfErrAfter == nil && r.Accepted > 0 {
+		r.BenchCPUMillisPerChange = 1000 * (selfAfter.CPU - selfBefore.CPU).Seconds() / float64(r.Accepted)
+	}
 	if cfg.Probe != nil && after.CPU > 0 {
 		r.Resources = &Resources{
 			CPUSeconds: (after.CPU - before.CPU).Seconds(),

@@ -130,7 +130,7 @@ func TestProcProbeReadsThisProcess(t *testing.T) {
 func TestReportsRoundTripAndDraw(t *testing.T) {
 	rep := &Report{Target: "http://x", API: "v3", Gates: Gates{MaxLost: -1}, Runs: []*Result{
 		{Users: 10, Accepted: 5, Latency: Latency{Samples: 5, P99: 12}, Resources: &Resources{CPUMillisPerChange: 1.5}},
-		{Users: 100, Accepted: 5, Latency: Latency{Samples: 5, P99: 20}, Resources: &Resources{CPUMillisPerChange: 3}},
+		{Users: 100, Accepted: 5, Latency: Latency{Samples: 5, P99: 20}, Resources: &Resources{CPUMillisPerChange: 3}, BenchCPUMillisPerChange: 2.25},
 	}}
 	rep.Check()
 	var js, md, svg, text bytes.Buffer
@@ -138,14 +138,14 @@ func TestReportsRoundTripAndDraw(t *testing.T) {
 		t.Fatal(err)
 	}
 	back, err := ReadJSON(&js)
-	if err != nil || len(back.Runs) != 2 || back.Runs[1].Latency.P99 != 20 {
+	if err != nil || len(back.Runs) != 2 || back.Runs[1].Latency.P99 != 20 || back.Runs[1].BenchCPUMillisPerChange != 2.25 {
 		t.Fatalf("JSON round trip: %+v, %v", back, err)
 	}
 	if err := WriteMarkdown(&md, rep); err != nil || !strings.Contains(md.String(), "| 100 |") {
 		t.Errorf("Markdown: %v\n%s", err, md.String())
 	}
 	WriteText(&text, rep)
-	if !strings.Contains(text.String(), "VERDICT: PASS") {
+	if !strings.Contains(text.String(), "VERDICT: PASS") || !strings.Contains(text.String(), "the bench's own CPU 2.25 ms per change") {
 		t.Errorf("text:\n%s", text.String())
 	}
 	if err := WriteSVG(&svg, rep); err != nil || !strings.Contains(svg.String(), "<svg") || !strings.Contains(svg.String(), "CPU per change") {

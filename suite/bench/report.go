@@ -107,8 +107,12 @@ func WriteText(w io.Writer, r *Report) {
 			run.Users, run.Changes, run.Accepted, run.Refused429, run.Failed, run.Seconds, run.InPoll, run.Watchers)
 		fmt.Fprintf(w, "; of %d pairs owed a delivery: %d seen within %.0f s, %d superseded, %d lost (%d of them late)",
 			run.Pairs, run.Delivered, run.Window, run.Superseded, run.Lost, run.Late)
-		fmt.Fprintf(w, "; %d /sync responses (%d empty, %.4f per watcher per change); PUT p50 %.1f ms, p99 %.1f ms; load average %.1f\n",
+		fmt.Fprintf(w, "; %d /sync responses (%d empty, %.4f per watcher per change); PUT p50 %.1f ms, p99 %.1f ms; load average %.1f",
 			run.Wakeups, run.Empty, run.WakePerWPC, run.PutLatency.P50, run.PutLatency.P99, run.LoadAverage)
+		if run.BenchCPUMillisPerChange > 0 {
+			fmt.Fprintf(w, "; the bench's own CPU %.2f ms per change", run.BenchCPUMillisPerChange)
+		}
+		fmt.Fprintln(w)
 		for _, p := range run.Problems {
 			fmt.Fprintf(w, "  watcher problem: %s\n", p)
 		}

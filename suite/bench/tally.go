@@ -49,6 +49,11 @@ type Result struct {
 	InPoll     int        `json:"watchers_in_poll_at_end"` // the rest were between polls (retrying after an error)
 	Problems   []string   `json:"watcher_problems,omitempty"`
 	Resources  *Resources `json:"resources,omitempty"`
+	// BenchCPUMillisPerChange is the bench's own CPU (this process, user
+	// and system) over the measured span, per accepted change: on the same
+	// machine the load takes this from the server, and every latency
+	// includes the bench's share. 0 where /proc/self cannot be read.
+	BenchCPUMillisPerChange float64 `json:"bench_cpu_ms_per_change,omitempty"`
 }
 
 // Latency summarises delivery times, in milliseconds, over Samples
