@@ -92,6 +92,11 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "mxpresence serve: --idle-after %s, --offline-after %s: want durations above zero\n", *idleAfter, *offlineAfter)
 		return 2
 	}
+	// Everything serve writes to stderr from here on goes through one
+	// buffer, in the order written; it is flushed when serve returns.
+	logs := newLogBuffer(stderr)
+	defer logs.Flush()
+	stderr = logs
 	opts := mockserver.Options{
 		IdleAfter:                *idleAfter,
 		OfflineAfter:             *offlineAfter,
