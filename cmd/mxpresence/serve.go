@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 	"time"
@@ -48,6 +49,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fedAddr := fs.String("federation-addr", "", "also serve the Server-Server API (plain HTTP) on `host:port` and send presence to the servers in the users' rooms; empty: no federation")
 	idleAfter := fs.Duration("idle-after", mockserver.DefaultIdleAfter, "show an online user with no activity for this `long` as unavailable")
 	offlineAfter := fs.Duration("offline-after", mockserver.DefaultOfflineAfter, "show a user offline this `long` after all their devices stopped syncing")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the server to this `file`, from start to stop, for go tool pprof")
 	memoryFloor := fs.Int64("memory-floor", defaultMemoryFloor>>20, "keep the Go runtime's soft memory limit at the larger of this many `MiB` and twice the live heap, so that memory taken by a burst of connections goes back to the system; 0: leave the runtime alone (as does a GOMEMLIMIT in the environment)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: mxpresence serve [flags]")
@@ -84,6 +86,18 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if *memoryFloor < 0 {
 		fmt.Fprintf(stderr, "mxpresence serve: --memory-floor %d: want MiB, or 0 to leave the runtime alone\n", *memoryFloor)
 		return 2
+	}
+	if *cpuProfile != "" {
+		out, err := os.Create(*cpuProfile)
+		if err == nil {
+			err = pprof.StartCPUProfile(out)
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "mxpresence serve: --cpuprofile: %v\n", err)
+			return 2
+		}
+		defer out.Close()
+		defer pprof.StopCPUProfile()
 	}
 	if *memoryFloor > 0 && os.Getenv("GOMEMLIMIT") == "" {
 		defer governMemory(*memoryFloor << 20)()
