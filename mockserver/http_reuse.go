@@ -31,14 +31,17 @@ func (s *Server) ReuseConnections(ln net.Listener) net.Listener {
 }
 
 // handBackQueue is how many answered connections may wait for the
-// listener's next Accept; an answer beyond it waits its turn.
+// listener's next Accept; one beyond it is closed.
 const handBackQueue = 1024
 
 type reusingListener struct {
 	net.Listener
-	back      chan net.Conn // answered long-polls' connections
-	closed    chan struct{}
-	closeOnce sync.Once
+	back   chan net.Conn // answered long-polls' connections
+	closed chan struct{}
+	// mu orders handBack against Close, so that no connection is queued
+	// after Close has emptied the queue.
+	mu       sync.Mutex
+	isClosed bool
 
 	acceptOnce sync.Once
 	accepted   chan acceptResult // from the goroutine that calls ln.Accept
@@ -94,38 +97,43 @@ func (l *reusingListener) acceptNew() {
 
 // Close closes ln and every handed-back connection not yet served.
 func (l *reusingListener) Close() error {
-	err := net.ErrClosed
-	l.closeOnce.Do(func() {
-		close(l.closed)
-		err = l.Listener.Close()
-		for {
-			select {
-			case c := <-l.back:
-				c.Close()
-			default:
-				return
-			}
+	l.mu.Lock()
+	if l.isClosed {
+		l.mu.Unlock()
+		return net.ErrClosed
+	}
+	l.isClosed = true
+	close(l.closed)
+	l.mu.Unlock()
+	err := l.Listener.Close()
+	for {
+		select {
+		case c := <-l.back:
+			c.Close()
+		default:
+			return err
 		}
-	})
-	return err
+	}
 }
 
 // handBack queues an answered connection for Accept; false once the
-// listener is closed, and the caller closes the connection.
+// listener is closed, or when handBackQueue connections already wait (the
+// accept loop has fallen that far behind), and the caller closes the
+// connection: its client reconnects, as it would after any close.
 func (l *reusingListener) handBack(c *reusableConn) bool {
 	// Deadlines set for the answer would cut the next request short.
 	if c.SetDeadline(time.Time{}) != nil {
 		return false
 	}
-	select {
-	case <-l.closed:
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.isClosed {
 		return false
-	default:
 	}
 	select {
 	case l.back <- c:
 		return true
-	case <-l.closed:
+	default:
 		return false
 	}
 }

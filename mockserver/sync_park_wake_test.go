@@ -213,18 +213,33 @@ func TestPipelinedLongPollClosesItsConnection(t *testing.T) {
 	}
 }
 
-// A connection handed back once the listener has closed is refused, for
-// the long-poll to close it.
-func TestHandBackAfterCloseRefused(t *testing.T) {
+// A connection handed back when handBackQueue already wait for Accept, or
+// once the listener has closed, is refused, for the long-poll to close it;
+// closing closes the ones queued.
+func TestHandBackRefusedWhenFullOrClosed(t *testing.T) {
 	h := newHarness(t)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	l := h.srv.ReuseConnections(ln).(*reusingListener)
+	var queued []net.Conn
+	for i := range handBackQueue + 1 {
+		client, server := net.Pipe()
+		queued = append(queued, client)
+		defer client.Close()
+		defer server.Close()
+		if took := l.handBack(&reusableConn{Conn: server, from: l}); took != (i < handBackQueue) {
+			t.Fatalf("connection %d: taken %v with %d queued", i, took, i)
+		}
+	}
 	client, server := net.Pipe()
 	defer client.Close()
 	l.Close()
+	queued[0].SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := queued[0].Read(make([]byte, 1)); err != io.EOF {
+		t.Errorf("a queued connection after Close: %v, want it closed", err)
+	}
 	if l.handBack(&reusableConn{Conn: server, from: l}) {
 		t.Error("a closed listener took a connection back")
 	}
