@@ -26,8 +26,7 @@ import (
 // Serve the server's http.Server from it; closing it closes ln, and a
 // long-poll answered after that closes its connection.
 func (s *Server) ReuseConnections(ln net.Listener) net.Listener {
-	l := &reusingListener{Listener: ln, back: make(chan net.Conn, handBackQueue), closed: make(chan struct{})}
-	return l
+	return &reusingListener{Listener: ln, back: make(chan net.Conn, handBackQueue), closed: make(chan struct{})}
 }
 
 // handBackQueue is how many answered connections may wait for the

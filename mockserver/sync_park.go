@@ -371,10 +371,12 @@ func (s *Server) park(w http.ResponseWriter, r *http.Request, q presenceQuery, l
 	if rc, ok := conn.(*reusableConn); ok && rw.Reader.Buffered() == 0 && r.ProtoAtLeast(1, 1) && !r.Close {
 		reuse = rc.from
 	}
-	// A request pipelined behind this one, in the reader net/http hands
-	// over or arriving later, goes unanswered: the connection closes
+	// A request pipelined behind this one and already read into the
+	// reader net/http hands over goes unanswered: the connection closes
 	// after this answer, and a pipelining client resends what went
-	// unanswered (RFC 9112, section 9.3.2).
+	// unanswered (RFC 9112, section 9.3.2). One that arrives later is
+	// read by net/http once the connection is handed back, or lost with
+	// the close where it is not.
 	p := &parkedPoll{s: s, conn: conn, reuse: reuse, q: q, lookedTo: lookedTo, render: render, noBody: r.Method == http.MethodHead}
 	p.head = append(p.head, "HTTP/1.1 200 OK\r\n"...)
 	if !r.ProtoAtLeast(1, 1) {

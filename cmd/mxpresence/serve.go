@@ -50,7 +50,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	idleAfter := fs.Duration("idle-after", mockserver.DefaultIdleAfter, "show an online user with no activity for this `long` as unavailable")
 	offlineAfter := fs.Duration("offline-after", mockserver.DefaultOfflineAfter, "show a user offline this `long` after all their devices stopped syncing")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the server to this `file`, from start to stop, for go tool pprof")
-	memoryFloor := fs.Int64("memory-floor", defaultMemoryFloor>>20, "keep the Go runtime's soft memory limit at the larger of this many `MiB` and twice the live heap, so that memory taken by a burst of connections goes back to the system; 0: leave the runtime alone (as does a GOMEMLIMIT in the environment)")
+	memoryFloor := fs.Int64("memory-floor", defaultMemoryFloor>>20, "keep the Go runtime's soft memory limit at the larger of this many `MiB` and 1.5 times the live heap, so that memory taken by a burst of connections goes back to the system; 0: leave the runtime alone (as does a GOMEMLIMIT in the environment)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: mxpresence serve [flags]")
 		fmt.Fprintln(stderr)
@@ -87,6 +87,11 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "mxpresence serve: --memory-floor %d: want MiB, or 0 to leave the runtime alone\n", *memoryFloor)
 		return 2
 	}
+	if *idleAfter <= 0 || *offlineAfter <= 0 {
+		fmt.Fprintf(stderr, "mxpresence serve: --idle-after %s, --offline-after %s: want durations above zero\n", *idleAfter, *offlineAfter)
+		return 2
+	}
+	// Only once every flag is good: a usage error starts nothing.
 	if *cpuProfile != "" {
 		out, err := os.Create(*cpuProfile)
 		if err == nil {
@@ -101,10 +106,6 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	if *memoryFloor > 0 && os.Getenv("GOMEMLIMIT") == "" {
 		defer governMemory(*memoryFloor << 20)()
-	}
-	if *idleAfter <= 0 || *offlineAfter <= 0 {
-		fmt.Fprintf(stderr, "mxpresence serve: --idle-after %s, --offline-after %s: want durations above zero\n", *idleAfter, *offlineAfter)
-		return 2
 	}
 	// Everything serve writes to stderr from here on goes through one
 	// buffer, in the order written; it is flushed when serve returns.
